@@ -1,0 +1,507 @@
+//! TC3-HMAC-SHA256, version 3 of Tencent Cloud's API request signature.
+//!
+//! Every function here is pure: it reads no clock, no environment and does
+//! no I/O. The timestamp, the secret and every part of the request are
+//! arguments, so the same inputs always give the same signature, and the
+//! emulator can use these same functions to verify what a client signed.
+//! Nothing here is specific to SCF; any Tencent Cloud API service signs the
+//! same way (the credential providers use it for STS).
+//!
+//! # The algorithm
+//!
+//! ```text
+//! CanonicalRequest = Method + "\n" + "/" + "\n" + CanonicalQueryString + "\n"
+//!                  + CanonicalHeaders + "\n" + SignedHeaders + "\n"
+//!                  + hex(SHA256(Body))          (or of "UNSIGNED-PAYLOAD")
+//! StringToSign     = "TC3-HMAC-SHA256" + "\n" + Timestamp + "\n"
+//!                  + Date + "/" + Service + "/tc3_request" + "\n"
+//!                  + hex(SHA256(CanonicalRequest))
+//! SecretDate       = HMAC("TC3" + SecretKey, Date)
+//! SecretService    = HMAC(SecretDate, Service)
+//! SecretSigning    = HMAC(SecretService, "tc3_request")
+//! Signature        = hex(HMAC(SecretSigning, StringToSign))
+//! ```
+//!
+//! `Date` is the UTC date of `Timestamp`, as `YYYY-MM-DD`. The canonical
+//! headers are `content-type` and `host` plus any extra headers to sign,
+//! each written `name:value\n` with name and value lowercased and trimmed,
+//! sorted by name.
+//!
+//! # Example
+//!
+//! ```
+//! use scf_invoke::signer::{sign, Payload, SigningParams};
+//!
+//! let body = br#"{"FunctionName":"hello"}"#;
+//! let signed = sign(&SigningParams {
+//!     secret_id: "AKIDEXAMPLE",
+//!     secret_key: "secret",
+//!     service: "scf",
+//!     host: "scf.tencentcloudapi.com",
+//!     method: "POST",
+//!     query: "",
+//!     content_type: "application/json",
+//!     headers: &[],
+//!     payload: Payload::Bytes(body),
+//!     timestamp: 1_700_000_000,
+//! })?;
+//! assert!(signed.authorization().starts_with(
+//!     "TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2023-11-14/scf/tc3_request, \
+//!      SignedHeaders=content-type;host, Signature="
+//! ));
+//! # Ok::<(), scf_invoke::Error>(())
+//! ```
+
+use std::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+
+/// The algorithm's name, as it appears in the `Authorization` header.
+pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+
+/// The literal hashed in place of the body when the request carries
+/// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD`.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// The last second this signer can date: 9999-12-31T23:59:59Z.
+///
+/// The scope's date is written with four digits, so later timestamps have
+/// no representation that the service would accept.
+pub const MAX_TIMESTAMP: i64 = 253_402_300_799;
+
+/// What is hashed as the request's payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// The exact bytes of the request body.
+    Bytes(&'a [u8]),
+    /// The literal `UNSIGNED-PAYLOAD`, for requests that send the header
+    /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` and leave the body unsigned.
+    Unsigned,
+}
+
+/// Everything that goes into a signature.
+#[derive(Clone, Copy)]
+pub struct SigningParams<'a> {
+    /// The `SecretId` of the credentials; it appears in clear in the
+    /// `Authorization` header.
+    pub secret_id: &'a str,
+    /// The `SecretKey`; it never leaves this function except through HMAC.
+    pub secret_key: &'a str,
+    /// The service's short name, the first label of its host: `scf`, `sts`.
+    pub service: &'a str,
+    /// The `Host` header exactly as sent, with the port if one is sent.
+    pub host: &'a str,
+    /// The HTTP method, uppercase: `POST` or `GET`.
+    pub method: &'a str,
+    /// The canonical query string (already percent-encoded; empty for POST).
+    pub query: &'a str,
+    /// The `Content-Type` header exactly as sent.
+    pub content_type: &'a str,
+    /// Headers to sign beside `content-type` and `host`, as (name, value).
+    /// Their order and case do not matter.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body, or [`Payload::Unsigned`].
+    pub payload: Payload<'a>,
+    /// Seconds since the Unix epoch, from 0 to [`MAX_TIMESTAMP`].
+    pub timestamp: i64,
+}
+
+impl fmt::Debug for SigningParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningParams")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .field("service", &self.service)
+            .field("host", &self.host)
+            .field("method", &self.method)
+            .field("query", &self.query)
+            .field("content_type", &self.content_type)
+            .field("headers", &self.headers)
+            .field("payload", &self.payload)
+            .field("timestamp", &self.timestamp)
+            .finish()
+    }
+}
+
+/// The result of [`sign`]: the final `Authorization` value and every
+/// intermediate stage, for tests and for debugging a mismatch with a server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signed {
+    canonical_request: String,
+    string_to_sign: String,
+    signed_headers: String,
+    credential_scope: String,
+    signature: String,
+    authorization: String,
+}
+
+impl Signed {
+    /// The canonical request that was hashed.
+    pub fn canonical_request(&self) -> &str {
+        &self.canonical_request
+    }
+
+    /// The string that was signed.
+    pub fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
+    }
+
+    /// The signed header names, `;`-separated, such as `content-type;host`.
+    pub fn signed_headers(&self) -> &str {
+        &self.signed_headers
+    }
+
+    /// `<date>/<service>/tc3_request`.
+    pub fn credential_scope(&self) -> &str {
+        &self.credential_scope
+    }
+
+    /// The signature, 64 lowercase hex digits.
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
+
+    /// The value of the `Authorization` header.
+    pub fn authorization(&self) -> &str {
+        &self.authorization
+    }
+}
+
+impl fmt::Debug for Signed {
+    // The signature is a bearer credential for this one request until its
+    // timestamp expires, so Debug output (which ends up in logs) omits it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signed")
+            .field("canonical_request", &self.canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .field("signed_headers", &self.signed_headers)
+            .field("credential_scope", &self.credential_scope)
+            .field("signature", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Signs a request.
+///
+/// # Errors
+///
+/// Returns an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+/// error, naming the field, when an input cannot be signed unambiguously:
+/// a timestamp outside `0..=MAX_TIMESTAMP`; an empty secret id, secret key,
+/// service, host, method or content type; a secret id, service, host or
+/// method containing characters that would corrupt the `Authorization`
+/// header or the canonical request; an extra header whose name is not an
+/// HTTP token, repeats another (including `content-type` or `host`), or
+/// whose value contains a control character.
+pub fn sign(params: &SigningParams<'_>) -> Result<Signed, Error> {
+    validate(params)?;
+    let date = utc_date(params.timestamp)?;
+
+    // Step 1: the canonical request.
+    let headers = canonical_headers(params.content_type, params.host, params.headers)?;
+    let payload_hash = match params.payload {
+        Payload::Bytes(body) => sha256_hex(body),
+        Payload::Unsigned => sha256_hex(UNSIGNED_PAYLOAD.as_bytes()),
+    };
+    let canonical_request = format!(
+        "{}\n/\n{}\n{}\n{}\n{}",
+        params.method, params.query, headers.canonical, headers.signed, payload_hash
+    );
+
+    // Step 2: the string to sign, bound to a date and a service by the scope.
+    let credential_scope = format!("{date}/{}/tc3_request", params.service);
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{}\n{credential_scope}\n{}",
+        params.timestamp,
+        sha256_hex(canonical_request.as_bytes())
+    );
+
+    // Step 3: the signing key, then the signature.
+    let key = signing_key(params.secret_key, &date, params.service);
+    let signature = hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()));
+
+    // Step 4: the Authorization header.
+    let authorization = format!(
+        "{ALGORITHM} Credential={}/{credential_scope}, SignedHeaders={}, Signature={signature}",
+        params.secret_id, headers.signed
+    );
+
+    Ok(Signed {
+        canonical_request,
+        string_to_sign,
+        signed_headers: headers.signed,
+        credential_scope,
+        signature,
+        authorization,
+    })
+}
+
+/// Derives the key that signs every request of one day to one service:
+/// `HMAC(HMAC(HMAC("TC3" + secret_key, date), service), "tc3_request")`.
+///
+/// `date` is `YYYY-MM-DD`, as [`utc_date`] returns it.
+pub fn signing_key(secret_key: &str, date: &str, service: &str) -> [u8; 32] {
+    let mut k_secret = Vec::with_capacity(3 + secret_key.len());
+    k_secret.extend_from_slice(b"TC3");
+    k_secret.extend_from_slice(secret_key.as_bytes());
+
+    let k_date = hmac_sha256(&k_secret, date.as_bytes());
+    let k_service = hmac_sha256(&k_date, service.as_bytes());
+    hmac_sha256(&k_service, b"tc3_request")
+}
+
+/// The UTC date of a Unix timestamp, as `YYYY-MM-DD`.
+///
+/// # Errors
+///
+/// Returns an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+/// error for `timestamp` outside `0..=MAX_TIMESTAMP`: the service's scope
+/// has no way to write a date before 1970 or after 9999.
+pub fn utc_date(timestamp: i64) -> Result<String, Error> {
+    if !(0..=MAX_TIMESTAMP).contains(&timestamp) {
+        return Err(Error::invalid_input(
+            "timestamp",
+            format!(
+                "must be between 0 and {MAX_TIMESTAMP} (9999-12-31T23:59:59Z), got {timestamp}"
+            ),
+        ));
+    }
+    let datetime = time::OffsetDateTime::from_unix_timestamp(timestamp).map_err(|_| {
+        Error::invalid_input(
+            "timestamp",
+            format!("{timestamp} is not a representable time"),
+        )
+    })?;
+    let date = datetime.date();
+    Ok(format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
+}
+
+/// The canonical header block and the signed-header list.
+struct CanonicalHeaders {
+    canonical: String,
+    signed: String,
+}
+
+fn canonical_headers(
+    content_type: &str,
+    host: &str,
+    extra: &[(&str, &str)],
+) -> Result<CanonicalHeaders, Error> {
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(2 + extra.len());
+    headers.push((
+        "content-type".to_owned(),
+        content_type.trim().to_ascii_lowercase(),
+    ));
+    headers.push(("host".to_owned(), host.trim().to_ascii_lowercase()));
+    for (name, value) in extra {
+        let name = name.trim();
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(Error::invalid_input(
+                "headers",
+                format!("header name {name:?} must be a non-empty HTTP token"),
+            ));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(Error::invalid_input(
+                "headers",
+                format!("the value of header {name:?} must not contain control characters"),
+            ));
+        }
+        // The documentation lowercases values too ("x-tc-action:describeinstances").
+        headers.push((name.to_ascii_lowercase(), value.trim().to_lowercase()));
+    }
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = headers.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(Error::invalid_input(
+            "headers",
+            format!("header {:?} must be signed only once", pair[0].0),
+        ));
+    }
+
+    let mut canonical = String::new();
+    let mut signed = String::new();
+    for (name, value) in &headers {
+        canonical.push_str(name);
+        canonical.push(':');
+        canonical.push_str(value);
+        canonical.push('\n');
+        if !signed.is_empty() {
+            signed.push(';');
+        }
+        signed.push_str(name);
+    }
+    Ok(CanonicalHeaders { canonical, signed })
+}
+
+fn validate(params: &SigningParams<'_>) -> Result<(), Error> {
+    // The secret id sits in the Authorization header between "Credential="
+    // and "/": a slash, comma or space in it would change how that header
+    // parses, so they are refused rather than silently signed.
+    if params.secret_id.is_empty()
+        || !params
+            .secret_id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b',')
+    {
+        return Err(Error::invalid_input(
+            "secret_id",
+            "must be non-empty printable ASCII without spaces, '/' or ','",
+        ));
+    }
+    if params.secret_key.is_empty() {
+        return Err(Error::invalid_input("secret_key", "must not be empty"));
+    }
+    if params.service.is_empty()
+        || !params
+            .service
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::invalid_input(
+            "service",
+            "must be non-empty ASCII letters, digits, '-' or '_'",
+        ));
+    }
+    if params.host.trim().is_empty() || !params.host.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid_input(
+            "host",
+            "must be non-empty printable ASCII",
+        ));
+    }
+    if params.method.is_empty() || !params.method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(Error::invalid_input(
+            "method",
+            "must be uppercase ASCII letters",
+        ));
+    }
+    if params.query.chars().any(char::is_whitespace) {
+        return Err(Error::invalid_input(
+            "query",
+            "must be percent-encoded, without whitespace",
+        ));
+    }
+    if params.content_type.trim().is_empty()
+        || params
+            .content_type
+            .chars()
+            .any(|c| c.is_control() && c != '\t')
+    {
+        return Err(Error::invalid_input(
+            "content_type",
+            "must be non-empty, without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The bytes allowed in an HTTP header name (RFC 9110, section 5.6.2).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("BUG: HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params<'a>(headers: &'a [(&'a str, &'a str)]) -> SigningParams<'a> {
+        SigningParams {
+            secret_id: "AKIDEXAMPLE",
+            secret_key: "secret",
+            service: "scf",
+            host: "scf.tencentcloudapi.com",
+            method: "POST",
+            query: "",
+            content_type: "application/json",
+            headers,
+            payload: Payload::Bytes(b"{}"),
+            timestamp: 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn dates_at_the_edges_of_the_representable_range() {
+        assert_eq!(utc_date(0).unwrap(), "1970-01-01");
+        assert_eq!(utc_date(86_399).unwrap(), "1970-01-01");
+        assert_eq!(utc_date(86_400).unwrap(), "1970-01-02");
+        assert_eq!(utc_date(951_782_400).unwrap(), "2000-02-29");
+        assert_eq!(utc_date(4_102_444_800).unwrap(), "2100-01-01");
+        assert_eq!(utc_date(MAX_TIMESTAMP).unwrap(), "9999-12-31");
+        for bad in [-1, MAX_TIMESTAMP + 1, i64::MIN, i64::MAX] {
+            let e = utc_date(bad).unwrap_err();
+            assert_eq!(e.field(), Some("timestamp"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn extra_headers_are_lowercased_trimmed_and_sorted_by_name() {
+        let signed = sign(&params(&[
+            (" X-TC-Region ", " AP-Guangzhou "),
+            ("X-TC-Action", "Invoke"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            signed.signed_headers(),
+            "content-type;host;x-tc-action;x-tc-region"
+        );
+        assert!(signed.canonical_request().contains(
+            "content-type:application/json\nhost:scf.tencentcloudapi.com\n\
+             x-tc-action:invoke\nx-tc-region:ap-guangzhou\n\n"
+        ));
+    }
+
+    #[test]
+    fn a_header_signed_twice_is_refused() {
+        for headers in [
+            &[("Host", "other")][..],
+            &[("x-a", "1"), ("X-A", "2")][..],
+            &[("content-type", "text/plain")][..],
+        ] {
+            let e = sign(&params(headers)).unwrap_err();
+            assert_eq!(e.field(), Some("headers"));
+        }
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let e = sign(&params(&[("x-tc-token", "a\nhost:evil")])).unwrap_err();
+        assert_eq!(e.field(), Some("headers"));
+        assert!(e.rule().unwrap().contains("control characters"));
+    }
+
+    #[test]
+    fn secret_ids_that_would_corrupt_the_authorization_header_are_refused() {
+        for id in ["", "AKID/x", "AKID,x", "AKID x", "AKID\u{e9}"] {
+            let mut p = params(&[]);
+            p.secret_id = id;
+            assert_eq!(sign(&p).unwrap_err().field(), Some("secret_id"), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_and_the_signature() {
+        let p = params(&[]);
+        let signed = sign(&p).unwrap();
+        let text = format!("{p:?} {signed:?}");
+        assert!(!text.contains("secret\""), "{text}");
+        assert!(!text.contains(signed.signature()), "{text}");
+    }
+}
