@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod credentials;
 mod error;
 pub mod signer;
 
+pub use credentials::{Credentials, EnvironmentCredentials, ProvideCredentials};
 pub use error::{Error, ErrorKind, TransportKind};
