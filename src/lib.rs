@@ -1,10 +1,119 @@
-//! Placeholder: the crate docs are written with the client.
+//! Invoke Tencent Cloud SCF (Serverless Cloud Function) functions from
+//! synchronous Rust: no async runtime, few dependencies, every request
+//! signed with TC3-HMAC-SHA256 exactly as the official SDKs sign it.
+//!
+//! ```toml
+//! [dependencies]
+//! scf-invoke = "0.1"
+//! ```
+//!
+//! # Example: one call
+//!
+//! With `TENCENTCLOUD_REGION`, `TENCENTCLOUD_SECRET_ID` and
+//! `TENCENTCLOUD_SECRET_KEY` set:
+//!
+//! ```no_run
+//! let output = scf_invoke::invoke("hello", &serde_json::json!({ "name": "world" }))?;
+//! println!("{}", output.return_value());
+//! # Ok::<(), scf_invoke::Error>(())
+//! ```
+//!
+//! # Example: a client
+//!
+//! A [`Client`] keeps its connections and settings; build one and share it.
+//!
+//! ```no_run
+//! use scf_invoke::{Client, Credentials, InvokeRequest, LogType};
+//!
+//! let client = Client::builder()
+//!     .region("ap-guangzhou")
+//!     .credentials(Credentials::new("AKID...", "..."))
+//!     .build()?;
+//! let request = InvokeRequest::new("hello")
+//!     .event(&serde_json::json!({ "name": "world" }))
+//!     .log_type(LogType::Tail);
+//! let output = client.invoke(&request)?;
+//! match output.function_error() {
+//!     Some(error) => eprintln!("the function failed: {error}\n{}", output.log()),
+//!     None => println!("{}", output.return_value()),
+//! }
+//! # Ok::<(), scf_invoke::Error>(())
+//! ```
+//!
+//! # Errors
+//!
+//! Every fallible function returns [`Error`]. [`Error::kind`] tells invalid
+//! input (caught before anything is sent, naming the field and the rule)
+//! from an error the service answered (with its code, message and request
+//! id), a transport failure, an unexpected HTTP status, a response that is
+//! not the service's, and missing credentials. Predicates answer the usual
+//! questions: [`Error::is_throttled`], [`Error::is_auth_failure`],
+//! [`Error::is_function_not_found`], [`Error::is_timeout`],
+//! [`Error::is_not_sent`].
+//!
+//! A function that ran and failed is not an `Error`: the call succeeded, and
+//! [`InvokeOutput::function_error`] carries the function's error.
+//!
+//! # Features
+//!
+//! - `rustls` (default): HTTPS through rustls, with the Mozilla root
+//!   certificates bundled (no system files read).
+//! - `native-tls`: HTTPS through the platform's TLS library (OpenSSL on
+//!   Linux). When both are enabled, `native-tls` is used.
+//! - With no TLS feature, only plain `http://` endpoints work (a local
+//!   emulator, or a gateway that terminates TLS); an `https://` endpoint is
+//!   refused when the client is built, with an error naming the features.
+//!
+//! # Timeouts
+//!
+//! Connecting may take 10 seconds; a whole call 330 seconds, since a
+//! synchronous invocation may run for 300 seconds on the server; idle
+//! connections are dropped after 50 seconds, before the service's 60-second
+//! keep-alive closes them. All three are set on [`ClientBuilder`].
+//!
+//! # Logging
+//!
+//! Through the [`log`](https://docs.rs/log) crate. `debug` shows one line
+//! per call: the action, the function, the endpoint's host, the status, the
+//! time taken and the request id. `trace` adds the canonical request, the
+//! request headers with every value outside an allow-list redacted, and the
+//! sizes of the bodies. No level ever shows the secret key, the session
+//! token, or the `Authorization` header.
+//!
+//! # Minimum supported Rust version
+//!
+//! Rust 1.88, the newest minimum among the dependencies (`sha2` 0.11 and
+//! `time`). Raising it is a minor-version change.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
+mod client;
 pub mod credentials;
+pub mod endpoint;
 mod error;
+mod request;
+pub mod response;
 pub mod signer;
+mod transport;
 
+pub use client::{Client, ClientBuilder, Language, API_VERSION};
 pub use credentials::{Credentials, EnvironmentCredentials, ProvideCredentials};
 pub use error::{Error, ErrorKind, TransportKind};
+pub use request::{InvocationType, InvokeFunctionRequest, InvokeRequest, LogType, PayloadLimits};
+pub use response::InvokeOutput;
+
+/// Invokes `function_name` synchronously with `event`, in the region named
+/// by `TENCENTCLOUD_REGION` and with credentials from the environment.
+///
+/// This builds a new [`Client`] for each call; keep a client instead when
+/// making more than one.
+///
+/// # Errors
+///
+/// As [`Client::from_env`] and [`Client::invoke`].
+pub fn invoke<T: serde::Serialize + ?Sized>(
+    function_name: &str,
+    event: &T,
+) -> Result<InvokeOutput, Error> {
+    Client::from_env()?.invoke(&InvokeRequest::new(function_name).event(event))
+}

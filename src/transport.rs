@@ -1,0 +1,171 @@
+//! The HTTP layer: a configured `ureq` agent, one POST, and the mapping of
+//! `ureq`'s errors onto this crate's [`Error`], so that `ureq`'s types never
+//! reach the public API.
+
+use std::fmt;
+use std::io;
+
+use crate::client::Timeouts;
+use crate::error::TransportKind;
+use crate::Error;
+
+/// The builder of an agent's configuration.
+type AgentConfig = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+
+/// Builds the agent every clone of a client shares, and with it the pool of
+/// keep-alive connections.
+pub(crate) fn agent(timeouts: &Timeouts) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        // Errors are read from the body of a 200; any other status is ours
+        // to report with its body, not ureq's.
+        .http_status_as_error(false)
+        // A signed request must go where it was signed for.
+        .max_redirects(0)
+        .timeout_connect(Some(timeouts.connect))
+        .timeout_global(Some(timeouts.call))
+        .max_idle_age(timeouts.idle)
+        .user_agent(concat!("scf-invoke/", env!("CARGO_PKG_VERSION")));
+    let config = with_tls(config);
+    ureq::Agent::new_with_config(config.build())
+}
+
+/// With the `native-tls` feature, ureq must be told at run time to use it;
+/// the feature alone only compiles it in.
+#[cfg(feature = "native-tls")]
+fn with_tls(config: AgentConfig) -> AgentConfig {
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::NativeTls)
+        .build();
+    config.tls_config(tls)
+}
+
+#[cfg(not(feature = "native-tls"))]
+fn with_tls(config: AgentConfig) -> AgentConfig {
+    config
+}
+
+/// Posts `body` with `headers` and returns the status and at most
+/// `max_response_bytes` of the response body.
+pub(crate) fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    max_response_bytes: u64,
+) -> Result<(u16, Vec<u8>), Error> {
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send(body).map_err(map_error)?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(max_response_bytes)
+        .read_to_vec()
+        .map_err(map_error)?;
+    Ok((status, body))
+}
+
+/// Sorts a `ureq` error into this crate's categories.
+///
+/// The detail text is ureq's own message: it names hosts and causes, never
+/// header values, so it cannot carry a secret.
+pub(crate) fn map_error(error: ureq::Error) -> Error {
+    use ureq::Error as U;
+    let detail = error.to_string();
+    let mapped = match &error {
+        U::HostNotFound => Error::transport(TransportKind::Dns, detail),
+        U::ConnectionFailed => Error::transport(TransportKind::Connect, detail),
+        U::Timeout(timeout) => {
+            let phase = timeout.to_string();
+            // Before the connection exists nothing was sent, and a caller
+            // may treat it like any other failure to connect.
+            if phase.contains("resolve") || phase.contains("connect") {
+                Error::transport(
+                    TransportKind::Connect,
+                    format!("connect timed out ({phase})"),
+                )
+            } else {
+                Error::transport(TransportKind::Timeout, detail)
+            }
+        }
+        U::Io(io_error) => match io_error.kind() {
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable => Error::transport(TransportKind::Connect, detail),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                Error::transport(TransportKind::Timeout, detail)
+            }
+            _ => Error::transport(TransportKind::Io, detail),
+        },
+        U::BodyExceedsLimit(limit) => Error::invalid_response(
+            format!("the response body is larger than the limit of {limit} bytes"),
+            b"",
+        ),
+        U::Tls(_) | U::TlsRequired => Error::transport(TransportKind::Tls, detail),
+        #[cfg(feature = "rustls")]
+        U::Rustls(_) => Error::transport(TransportKind::Tls, detail),
+        #[cfg(feature = "native-tls")]
+        U::NativeTls(_) | U::Der(_) => Error::transport(TransportKind::Tls, detail),
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        U::Pem(_) => Error::transport(TransportKind::Tls, detail),
+        U::BadUri(_) | U::Http(_) => Error::invalid_input("endpoint", detail),
+        _ => Error::transport(TransportKind::Io, detail),
+    };
+    mapped.with_source(error)
+}
+
+/// Formats request headers for a trace log: names and values from an
+/// allow-list, every other value replaced, so that the signature and the
+/// session token never reach a log.
+pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a [(&'a str, &'a str)]);
+
+impl fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: [&str; 8] = [
+            "host",
+            "content-type",
+            "x-tc-action",
+            "x-tc-version",
+            "x-tc-timestamp",
+            "x-tc-region",
+            "x-tc-language",
+            "x-tc-requestclient",
+        ];
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if SHOWN.iter().any(|shown| shown.eq_ignore_ascii_case(name)) {
+                map.entry(name, value);
+            } else {
+                map.entry(name, &"<redacted>");
+            }
+        }
+        map.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_allow_listed_header_values_are_shown() {
+        let headers = [
+            ("Host", "scf.tencentcloudapi.com"),
+            (
+                "Authorization",
+                "TC3-HMAC-SHA256 Credential=AKID/x, Signature=abc",
+            ),
+            ("X-TC-Token", "session-token"),
+        ];
+        let text = format!("{:?}", RedactedHeaders(&headers));
+        assert!(text.contains("scf.tencentcloudapi.com"), "{text}");
+        assert!(
+            !text.contains("Signature") && !text.contains("session-token"),
+            "{text}"
+        );
+    }
+}
