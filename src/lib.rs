@@ -77,8 +77,15 @@
 //! per call: the action, the function, the endpoint's host, the status, the
 //! time taken and the request id. `trace` adds the canonical request, the
 //! request headers with every value outside an allow-list redacted, and the
-//! sizes of the bodies. No level ever shows the secret key, the session
-//! token, or the `Authorization` header.
+//! sizes of the bodies. No level of this crate's logs ever shows the secret
+//! key, the session token, or the `Authorization` header.
+//!
+//! One caution about a dependency: at `trace`, `ureq-proto` (the HTTP layer
+//! under `ureq`) hex-dumps every byte sent and received under the log
+//! target `ureq_proto`, and those bytes include the `Authorization` and
+//! `X-TC-Token` headers. Keep that target at `debug` or below, for example
+//! `RUST_LOG=trace,ureq_proto=debug` with `env_logger`. (`ureq`'s own
+//! `debug` lines redact header values and are safe.)
 //!
 //! # Minimum supported Rust version
 //!
