@@ -77,6 +77,8 @@ impl Default for Timeouts {
 ///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
 ///     .language(Language::EnUs)
 ///     .timeout(Duration::from_secs(60))
+///     // A local emulator; leave out for the public endpoint.
+///     .endpoint("http://127.0.0.1:9000")
 ///     .build()?;
 /// # Ok::<(), scf_invoke::Error>(())
 /// ```
