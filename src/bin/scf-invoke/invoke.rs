@@ -1,0 +1,161 @@
+//! `scf-invoke invoke`: one invocation, its result on stdout.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use scf_invoke::{
+    Client, EnvironmentCredentials, Error, ErrorKind, InvocationType, InvokeFunctionRequest,
+    InvokeOutput, InvokeRequest, LogType,
+};
+
+use crate::args::{Action, InvokeArgs, PayloadSource};
+use crate::exit;
+
+/// Applies the options both actions share. The two request types have
+/// setters of the same names but no common trait, hence a macro.
+macro_rules! with_shared_fields {
+    ($request:expr, $args:expr, $event:expr, $routing_key:expr) => {{
+        let mut request = $request;
+        if let Some(event) = &$event {
+            request = request.event_json(event.as_str());
+        }
+        if let Some(qualifier) = &$args.qualifier {
+            request = request.qualifier(qualifier);
+        }
+        if let Some(namespace) = &$args.namespace {
+            request = request.namespace(namespace);
+        }
+        if let Some(keys) = &$routing_key {
+            request = request.routing_key(keys.clone());
+        }
+        if $args.log {
+            request = request.log_type(LogType::Tail);
+        }
+        request
+    }};
+}
+
+/// Runs the invocation and returns the process's exit status.
+pub(crate) fn run(args: &InvokeArgs) -> u8 {
+    // Step 1: everything that can be wrong locally, before any I/O.
+    let (client, event, routing_key) = match prepare(args) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("scf-invoke: {message}");
+            return exit::USAGE;
+        }
+    };
+
+    // Step 2: the call.
+    let result = match args.action {
+        Action::Invoke => {
+            let mut request =
+                with_shared_fields!(InvokeRequest::new(&args.function), args, event, routing_key);
+            if args.asynchronous {
+                request = request.invocation_type(InvocationType::Event);
+            }
+            client.invoke(&request)
+        }
+        Action::InvokeFunction => {
+            let request = with_shared_fields!(
+                InvokeFunctionRequest::new(&args.function),
+                args,
+                event,
+                routing_key
+            );
+            client.invoke_function(&request)
+        }
+    };
+
+    // Step 3: the outcome.
+    match result {
+        Ok(output) => report(args, &output),
+        Err(e) => {
+            eprintln!("scf-invoke: {e}");
+            exit_status(&e)
+        }
+    }
+}
+
+type Prepared = (Client, Option<String>, Option<BTreeMap<String, String>>);
+
+fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
+    let event = match &args.payload {
+        PayloadSource::None => None,
+        PayloadSource::Inline(text) => Some(text.clone()),
+        PayloadSource::File(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read --payload-file {}: {e}", path.display()))?,
+        ),
+        PayloadSource::Stdin => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read the event from stdin: {e}"))?;
+            Some(text)
+        }
+    };
+    let routing_key = match &args.routing_key {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_str::<BTreeMap<String, String>>(text)
+                .map_err(|e| format!("--routing-key must be a JSON object of strings: {e}"))?,
+        ),
+    };
+    let region = match &args.region {
+        Some(region) => region.clone(),
+        None => std::env::var("TENCENTCLOUD_REGION")
+            .map_err(|_| "no region: give --region or set TENCENTCLOUD_REGION".to_owned())?,
+    };
+
+    let mut builder = Client::builder()
+        .region(region)
+        .credentials(EnvironmentCredentials::new());
+    if let Some(endpoint) = &args.endpoint {
+        builder = builder.endpoint(endpoint);
+    }
+    if let Some(timeout) = args.timeout {
+        builder = builder.timeout(timeout);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    Ok((client, event, routing_key))
+}
+
+fn report(args: &InvokeArgs, output: &InvokeOutput) -> u8 {
+    if args.json {
+        // Serializing a struct of strings and numbers cannot fail.
+        let text = serde_json::to_string_pretty(output).expect("BUG: InvokeOutput serializes");
+        print_line(&text);
+    } else if args.asynchronous {
+        print_line(output.function_request_id());
+    } else if !output.is_function_error() {
+        print_line(output.return_value());
+    }
+    if args.log && !output.log().is_empty() {
+        eprintln!("{}", output.log());
+    }
+    match output.function_error() {
+        Some(error) => {
+            eprintln!(
+                "scf-invoke: the function failed: {error} (request id {})",
+                output.request_id()
+            );
+            exit::FUNCTION_FAILED
+        }
+        None => exit::SUCCESS,
+    }
+}
+
+/// Prints to stdout, ignoring a closed pipe (`scf-invoke ... | head`).
+fn print_line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+}
+
+fn exit_status(error: &Error) -> u8 {
+    match error.kind() {
+        ErrorKind::InvalidInput | ErrorKind::Credentials => exit::USAGE,
+        ErrorKind::Service => exit::SERVICE_ERROR,
+        _ => exit::TRANSPORT,
+    }
+}
