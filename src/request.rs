@@ -207,63 +207,11 @@ impl InvokeRequest {
         }
     }
 
-    /// `ClientContext`: the event, serialized as JSON. Default: none.
-    pub fn event<T: Serialize + ?Sized>(mut self, event: &T) -> InvokeRequest {
-        self.common.event = EventText::from_value(event);
-        self
-    }
-
-    /// `ClientContext`: the event as JSON text, checked to be valid JSON
-    /// before it is sent. Default: none.
-    pub fn event_json(mut self, json: impl Into<String>) -> InvokeRequest {
-        self.common.event = EventText::from_json(json.into());
-        self
-    }
-
     /// `InvocationType`. Default: not sent, which the service takes as
     /// [`InvocationType::RequestResponse`].
     pub fn invocation_type(mut self, invocation_type: InvocationType) -> InvokeRequest {
         self.invocation_type = Some(invocation_type);
         self
-    }
-
-    /// `Qualifier`: a version number, `$LATEST`, `$DEFAULT` or an alias.
-    /// Default: not sent (the service uses `$LATEST`).
-    pub fn qualifier(mut self, qualifier: impl Into<String>) -> InvokeRequest {
-        self.common.qualifier = Some(qualifier.into());
-        self
-    }
-
-    /// `LogType`. Default: not sent ([`LogType::None`]).
-    pub fn log_type(mut self, log_type: LogType) -> InvokeRequest {
-        self.common.log_type = Some(log_type);
-        self
-    }
-
-    /// `Namespace`. Default: not sent (the namespace `default`).
-    pub fn namespace(mut self, namespace: impl Into<String>) -> InvokeRequest {
-        self.common.namespace = Some(namespace.into());
-        self
-    }
-
-    /// `RoutingKey`: traffic-routing keys for a function alias, sent as a
-    /// JSON object of strings. Default: not sent.
-    pub fn routing_key<K, V>(mut self, keys: impl IntoIterator<Item = (K, V)>) -> InvokeRequest
-    where
-        K: Into<String>,
-        V: Into<String>,
-    {
-        self.common.routing_key = Some(
-            keys.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        );
-        self
-    }
-
-    /// The function's name.
-    pub fn function_name(&self) -> &str {
-        &self.common.function_name
     }
 
     /// The invocation type that will run, whether sent or defaulted.
@@ -326,61 +274,6 @@ impl InvokeFunctionRequest {
         }
     }
 
-    /// `Event`: the event, serialized as JSON. Default: none.
-    pub fn event<T: Serialize + ?Sized>(mut self, event: &T) -> InvokeFunctionRequest {
-        self.common.event = EventText::from_value(event);
-        self
-    }
-
-    /// `Event`: the event as JSON text, checked to be valid JSON before it
-    /// is sent. Default: none.
-    pub fn event_json(mut self, json: impl Into<String>) -> InvokeFunctionRequest {
-        self.common.event = EventText::from_json(json.into());
-        self
-    }
-
-    /// `Qualifier`: a version number, `$LATEST`, `$DEFAULT` or an alias.
-    /// Default: not sent.
-    pub fn qualifier(mut self, qualifier: impl Into<String>) -> InvokeFunctionRequest {
-        self.common.qualifier = Some(qualifier.into());
-        self
-    }
-
-    /// `LogType`. Default: not sent ([`LogType::None`]).
-    pub fn log_type(mut self, log_type: LogType) -> InvokeFunctionRequest {
-        self.common.log_type = Some(log_type);
-        self
-    }
-
-    /// `Namespace`. Default: not sent (the namespace `default`).
-    pub fn namespace(mut self, namespace: impl Into<String>) -> InvokeFunctionRequest {
-        self.common.namespace = Some(namespace.into());
-        self
-    }
-
-    /// `RoutingKey`: traffic-routing keys for a function alias, sent as a
-    /// JSON object of strings. Default: not sent.
-    pub fn routing_key<K, V>(
-        mut self,
-        keys: impl IntoIterator<Item = (K, V)>,
-    ) -> InvokeFunctionRequest
-    where
-        K: Into<String>,
-        V: Into<String>,
-    {
-        self.common.routing_key = Some(
-            keys.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        );
-        self
-    }
-
-    /// The function's name.
-    pub fn function_name(&self) -> &str {
-        &self.common.function_name
-    }
-
     pub(crate) fn validate(&self, limits: &PayloadLimits) -> Result<(), Error> {
         self.common.validate()?;
         // InvokeFunction is always synchronous.
@@ -403,6 +296,71 @@ impl InvokeFunctionRequest {
         serde_json::to_vec(&body).expect("BUG: a struct of strings serializes as JSON")
     }
 }
+
+/// The setters both requests share. The two types stay separate (each has
+/// fields the other lacks, and `Invoke` calls its event `ClientContext`
+/// where `InvokeFunction` calls it `Event`), so the shared part is written
+/// once here.
+macro_rules! shared_setters {
+    ($request:ident, $event_field:literal) => {
+        impl $request {
+            #[doc = concat!("`", $event_field, "`: the event, serialized as JSON. Default: none.")]
+            pub fn event<T: Serialize + ?Sized>(mut self, event: &T) -> $request {
+                self.common.event = EventText::from_value(event);
+                self
+            }
+
+            #[doc = concat!("`", $event_field, "`: the event as JSON text, checked to be ")]
+            /// valid JSON before it is sent. Default: none.
+            pub fn event_json(mut self, json: impl Into<String>) -> $request {
+                self.common.event = EventText::from_json(json.into());
+                self
+            }
+
+            /// `Qualifier`: a version number, `$LATEST`, `$DEFAULT` or an
+            /// alias. Default: not sent (the service uses `$LATEST`).
+            pub fn qualifier(mut self, qualifier: impl Into<String>) -> $request {
+                self.common.qualifier = Some(qualifier.into());
+                self
+            }
+
+            /// `LogType`. Default: not sent ([`LogType::None`]).
+            pub fn log_type(mut self, log_type: LogType) -> $request {
+                self.common.log_type = Some(log_type);
+                self
+            }
+
+            /// `Namespace`. Default: not sent (the namespace `default`).
+            pub fn namespace(mut self, namespace: impl Into<String>) -> $request {
+                self.common.namespace = Some(namespace.into());
+                self
+            }
+
+            /// `RoutingKey`: traffic-routing keys for a function alias, sent
+            /// as a JSON object of strings. Default: not sent.
+            pub fn routing_key<K, V>(mut self, keys: impl IntoIterator<Item = (K, V)>) -> $request
+            where
+                K: Into<String>,
+                V: Into<String>,
+            {
+                let keys = keys
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect();
+                self.common.routing_key = Some(keys);
+                self
+            }
+
+            /// The function's name.
+            pub fn function_name(&self) -> &str {
+                &self.common.function_name
+            }
+        }
+    };
+}
+
+shared_setters!(InvokeRequest, "ClientContext");
+shared_setters!(InvokeFunctionRequest, "Event");
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
