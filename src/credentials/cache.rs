@@ -341,10 +341,10 @@ impl Drop for RefreshGuard<'_> {
     }
 }
 
-/// The failure of a refresh that another caller ran, as its text: the
-/// error itself went to that caller.
+/// The failure of a refresh (or search) that another caller ran, as its
+/// text: the error itself went to that caller.
 #[derive(Debug)]
-struct EarlierFailure(String);
+pub(crate) struct EarlierFailure(pub(crate) String);
 
 impl fmt::Display for EarlierFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

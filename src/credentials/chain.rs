@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::cache::DEFAULT_REFRESH_MARGIN;
+use super::cache::{chain_text, EarlierFailure, DEFAULT_REFRESH_MARGIN};
 use super::environment;
 use super::instance_role::InstanceRoleCredentialsBuilder;
 use super::{
@@ -72,7 +73,9 @@ impl Link {
 /// the temporary credentials of the CVM role or TKE are cached and refreshed
 /// by that link. Build a new chain to pick up a changed environment or
 /// file. A search that found nothing is not remembered: the next call
-/// searches again. One caller searches at a time; others wait for it.
+/// searches again. One caller searches at a time; callers that waited for
+/// it get its result, so a crowd of first calls probes the metadata service
+/// once, not once each.
 ///
 /// # Example
 ///
@@ -92,7 +95,10 @@ pub struct DefaultChain {
     refresh_margin: Duration,
     clock: Clock,
     chosen: OnceLock<Chosen>,
-    searching: Mutex<()>,
+    /// Held while searching; holds what the last failed search said.
+    searching: Mutex<Option<String>>,
+    /// Counts failed searches, so a caller that waited on one can tell.
+    failed_searches: AtomicU64,
 }
 
 /// The link that supplied credentials, and what to ask from now on.
@@ -220,16 +226,33 @@ impl ProvideCredentials for DefaultChain {
             return chosen.provider.provide_credentials();
         }
 
-        // One search at a time: callers arriving meanwhile wait, then find
-        // the link it chose instead of probing the metadata service again.
-        let _searching = self
+        // One search at a time: callers arriving meanwhile wait, then take
+        // the link it chose, or its failure, instead of probing the metadata
+        // service again one after another.
+        let failures_seen = self.failed_searches.load(Ordering::SeqCst);
+        let mut last_failure = self
             .searching
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(chosen) = self.chosen.get() {
             return chosen.provider.provide_credentials();
         }
-        let (chosen, credentials) = self.search()?;
+        if self.failed_searches.load(Ordering::SeqCst) != failures_seen {
+            if let Some(failure) = last_failure.as_ref() {
+                return Err(Error::credentials(
+                    "the search for credentials that another caller ran just now failed",
+                )
+                .with_source(EarlierFailure(failure.clone())));
+            }
+        }
+        let (chosen, credentials) = match self.search() {
+            Ok(found) => found,
+            Err(error) => {
+                *last_failure = Some(chain_text(&error));
+                self.failed_searches.fetch_add(1, Ordering::SeqCst);
+                return Err(error);
+            }
+        };
         log::debug!(
             "credentials chain: using the {}: {}",
             chosen.link.name(),
@@ -368,7 +391,8 @@ impl DefaultChainBuilder {
             refresh_margin: self.refresh_margin,
             clock: self.clock,
             chosen: OnceLock::new(),
-            searching: Mutex::new(()),
+            searching: Mutex::new(None),
+            failed_searches: AtomicU64::new(0),
         })
     }
 }

@@ -36,6 +36,11 @@
 //! at most); `warn` reports a failed refresh while the current credentials
 //! are still served; `trace` names each request sent to the metadata service
 //! or STS.
+//!
+//! Keep the `ureq` and `ureq_proto` targets below `trace` wherever secrets
+//! matter: at `trace`, ureq dumps the bytes on the wire unredacted (as its
+//! documentation says), and those bytes include the session tokens sent and
+//! the credentials that the metadata service and STS answer with.
 
 use std::fmt;
 use std::sync::Arc;
