@@ -843,6 +843,25 @@ fn half_set_tke_variables_end_the_chain_with_an_error() {
 }
 
 #[test]
+fn malformed_tke_variables_are_a_credentials_error_naming_the_field() {
+    let dir = TempDir::new("chain-tke-bad");
+    let metadata = Server::start(|_| Answer::status(404, "no role"));
+    let chain = chain(
+        &dir,
+        &[
+            ("TKE_REGION", "ap-guangzhou"),
+            ("TKE_PROVIDER_ID", "OIDC"),
+            ("TKE_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+            ("TKE_ROLE_ARN", "not-an-arn"),
+        ],
+        metadata.url(ROLE_PATH),
+    );
+    let e = chain.provide_credentials().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Credentials);
+    assert_eq!(root(&e).field(), Some("RoleArn"));
+}
+
+#[test]
 fn nothing_found_lists_every_link_quickly_even_when_metadata_never_answers() {
     // The default metadata timeouts (1 s to connect, 2 s in all) against a
     // server that accepts and never answers.

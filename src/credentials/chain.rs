@@ -188,7 +188,11 @@ impl DefaultChain {
                 if let Some(endpoint) = &self.sts_endpoint {
                     builder = builder.endpoint(endpoint.clone());
                 }
-                let provider = Arc::new(builder.build()?);
+                let provider = builder.build().map_err(|e| {
+                    Error::credentials("the TKE_* variables do not make a valid STS request")
+                        .with_source(e)
+                })?;
+                let provider = Arc::new(provider);
                 let credentials = provider.provide_credentials()?;
                 return Ok(chosen(Link::WebIdentity, provider, credentials));
             }
@@ -298,8 +302,9 @@ impl DefaultChainBuilder {
         self
     }
 
-    /// Looks for `.tencentcloud/credentials` under this directory. Default:
-    /// the directory in `HOME` (`USERPROFILE` on Windows).
+    /// Looks for `.tencentcloud/credentials` under this directory, unless
+    /// `TENCENTCLOUD_CREDENTIALS_FILE` names the file. Default: the
+    /// directory in `HOME` (`USERPROFILE` on Windows).
     pub fn home_dir(mut self, path: impl Into<PathBuf>) -> DefaultChainBuilder {
         self.home_dir = Some(path.into());
         self

@@ -188,14 +188,16 @@ impl ProfileCredentialsBuilder {
         self
     }
 
-    /// Looks for `.tencentcloud/credentials` under this directory. Default:
-    /// the directory in `HOME` (`USERPROFILE` on Windows).
+    /// Looks for `.tencentcloud/credentials` under this directory, unless
+    /// `TENCENTCLOUD_CREDENTIALS_FILE` names the file. Default: the
+    /// directory in `HOME` (`USERPROFILE` on Windows).
     pub fn home_dir(mut self, path: impl Into<PathBuf>) -> ProfileCredentialsBuilder {
         self.inner.home_dir = Some(path.into());
         self
     }
 
-    /// The machine-wide file, tried after the one in the home directory.
+    /// The machine-wide file, tried after the one in the home directory
+    /// (and, like it, not when `TENCENTCLOUD_CREDENTIALS_FILE` is set).
     /// Default: `/etc/tencentcloud/credentials` on Unix, none elsewhere.
     pub fn system_file(mut self, path: impl Into<PathBuf>) -> ProfileCredentialsBuilder {
         self.inner.system_file = Some(path.into());
