@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::credentials::{EnvironmentCredentials, ProvideCredentials};
+use crate::credentials::{DefaultChain, ProvideCredentials};
 use crate::endpoint::{self, Endpoint};
 use crate::request::{InvokeFunctionRequest, InvokeRequest, PayloadLimits};
 use crate::response::{self, InvokeOutput};
@@ -320,8 +320,8 @@ impl Client {
     }
 
     /// A client for the region in `TENCENTCLOUD_REGION`, with credentials
-    /// from the environment (see [`EnvironmentCredentials`]) and every other
-    /// setting at its default.
+    /// from the [`DefaultChain`] (environment, profile file, CVM role, TKE
+    /// OIDC) and every other setting at its default.
     ///
     /// # Errors
     ///
@@ -336,7 +336,7 @@ impl Client {
         })?;
         Client::builder()
             .region(region)
-            .credentials(EnvironmentCredentials::new())
+            .credentials(DefaultChain::new())
             .build()
     }
 

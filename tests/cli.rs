@@ -11,7 +11,8 @@ use support::{error_body, success_body, Reply, TestServer, SECRET_ID, SECRET_KEY
 const BIN: &str = env!("CARGO_BIN_EXE_scf-invoke");
 
 /// Runs the binary with a clean environment holding only the test's
-/// credentials, so nothing from the machine it runs on leaks in.
+/// credentials, so nothing from the machine it runs on leaks in, and with
+/// the CVM metadata probe off, so no test looks beyond loopback.
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Command::new(BIN);
     command
@@ -21,6 +22,7 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
         .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
         .env("TENCENTCLOUD_TOKEN", TOKEN)
         .env("TENCENTCLOUD_REGION", "ap-guangzhou")
+        .env("SCF_INVOKE_METADATA_DISABLED", "1")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -315,6 +317,8 @@ fn missing_credentials_exit_2_and_send_nothing() {
             &server.url,
         ])
         .env_clear()
+        .env("SCF_INVOKE_METADATA_DISABLED", "1")
+        .env("HOME", "/nonexistent")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

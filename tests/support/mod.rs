@@ -22,6 +22,12 @@ use std::time::{Duration, Instant};
 
 use scf_invoke::signer::{sign, Payload, SigningParams};
 
+// A second server, answering through a handler, with the clock and file
+// helpers the credentials tests use.
+mod handler_server;
+#[allow(unused_imports)]
+pub use handler_server::*;
+
 /// The credentials tests sign with.
 pub const SECRET_ID: &str = "AKIDintegrationtest0000000000000000";
 pub const SECRET_KEY: &str = "integration-secret-key-do-not-log";

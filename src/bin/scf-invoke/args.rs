@@ -51,9 +51,11 @@ Options:
   -v, -vv                debug or trace logging on stderr (secrets are never shown)
   -h, --help             this help
 
-Credentials come from TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and
-TENCENTCLOUD_TOKEN (or TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and
-TENCENTCLOUD_SESSIONTOKEN, as set inside SCF).
+Credentials come from the default chain, in this order: the environment
+(TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, or the
+names the SCF runtime sets); the profile file (TENCENTCLOUD_CREDENTIALS_FILE,
+~/.tencentcloud/credentials, /etc/tencentcloud/credentials); the CVM instance
+role; TKE OIDC (TKE_* variables).
 
 Exit status: 0 success, 1 the function failed, 2 usage error or invalid input
 (nothing sent), 3 service error, 4 transport failure or timeout.

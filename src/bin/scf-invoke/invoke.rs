@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
+use scf_invoke::credentials::DefaultChain;
 use scf_invoke::{
-    Client, EnvironmentCredentials, Error, ErrorKind, InvocationType, InvokeFunctionRequest,
-    InvokeOutput, InvokeRequest, LogType,
+    Client, Error, ErrorKind, InvocationType, InvokeFunctionRequest, InvokeOutput, InvokeRequest,
+    LogType,
 };
 
 use crate::args::{Action, InvokeArgs, PayloadSource};
@@ -110,7 +111,7 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
 
     let mut builder = Client::builder()
         .region(region)
-        .credentials(EnvironmentCredentials::new());
+        .credentials(DefaultChain::new());
     if let Some(endpoint) = &args.endpoint {
         builder = builder.endpoint(endpoint);
     }

@@ -1,0 +1,233 @@
+//! Temporary credentials of a CAM role, from STS `AssumeRole`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::cache::{CachedCredentials, DEFAULT_REFRESH_MARGIN};
+use super::http::{Endpoint, HttpClient};
+use super::sts;
+use super::{Clock, Credentials, ProvideCredentials};
+use crate::Error;
+
+/// The region sent with `AssumeRole` unless another is set. STS is a global
+/// service; the region only routes the call.
+const DEFAULT_REGION: &str = "ap-guangzhou";
+
+/// Temporary credentials of a CAM role, from STS `AssumeRole`, cached and
+/// refreshed ahead of expiry (see [`CachedCredentials`]).
+///
+/// The call to STS is signed with the credentials of another provider, the
+/// *source*: typically long-term keys from the environment or a profile
+/// file, whose owner the role trusts.
+///
+/// # Example
+///
+/// ```no_run
+/// use scf_invoke::credentials::{AssumeRoleCredentials, ProfileCredentials, ProvideCredentials};
+///
+/// let provider = AssumeRoleCredentials::builder(
+///     ProfileCredentials::new(),
+///     "qcs::cam::uin/100000000001:roleName/scf-invoker",
+///     "nightly-batch",
+/// )
+/// .duration_seconds(3600)
+/// .build()?;
+/// let credentials = provider.provide_credentials()?;
+/// # Ok::<(), scf_invoke::Error>(())
+/// ```
+pub struct AssumeRoleCredentials {
+    cache: CachedCredentials,
+}
+
+/// Builds an [`AssumeRoleCredentials`].
+#[derive(Debug)]
+pub struct AssumeRoleCredentialsBuilder {
+    source: Arc<dyn ProvideCredentials>,
+    role_arn: String,
+    session_name: String,
+    duration_seconds: u64,
+    region: String,
+    endpoint: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    refresh_margin: Duration,
+    clock: Clock,
+}
+
+/// One `AssumeRole` call per refresh.
+#[derive(Debug)]
+struct AssumeRole {
+    source: Arc<dyn ProvideCredentials>,
+    role_arn: String,
+    session_name: String,
+    duration_seconds: u64,
+    region: String,
+    endpoint: Endpoint,
+    http: HttpClient,
+    clock: Clock,
+}
+
+/// The request body, in the field names of the API.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleBody<'a> {
+    role_arn: &'a str,
+    role_session_name: &'a str,
+    duration_seconds: u64,
+}
+
+impl AssumeRoleCredentials {
+    /// Starts building a provider that assumes `role_arn` (such as
+    /// `qcs::cam::uin/100000000001:roleName/scf-invoker`) with credentials
+    /// from `source`, naming the session `session_name` (2 to 128 of
+    /// `[\w+=,.@-]`; it shows in CloudAudit).
+    pub fn builder(
+        source: impl ProvideCredentials + 'static,
+        role_arn: impl Into<String>,
+        session_name: impl Into<String>,
+    ) -> AssumeRoleCredentialsBuilder {
+        AssumeRoleCredentialsBuilder {
+            source: Arc::new(source),
+            role_arn: role_arn.into(),
+            session_name: session_name.into(),
+            duration_seconds: sts::DEFAULT_DURATION_SECONDS,
+            region: DEFAULT_REGION.to_owned(),
+            endpoint: sts::DEFAULT_ENDPOINT.to_owned(),
+            connect_timeout: sts::DEFAULT_CONNECT_TIMEOUT,
+            timeout: sts::DEFAULT_TIMEOUT,
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
+            clock: Clock::default(),
+        }
+    }
+}
+
+impl ProvideCredentials for AssumeRoleCredentials {
+    fn provide_credentials(&self) -> Result<Credentials, Error> {
+        self.cache.provide_credentials()
+    }
+}
+
+impl fmt::Debug for AssumeRoleCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumeRoleCredentials")
+            .field("cache", &self.cache)
+            .finish()
+    }
+}
+
+impl AssumeRoleCredentialsBuilder {
+    /// `DurationSeconds`: how long the credentials last, from 1 to 43200
+    /// seconds (the documented maximum). Default: 7200.
+    pub fn duration_seconds(mut self, seconds: u64) -> AssumeRoleCredentialsBuilder {
+        self.duration_seconds = seconds;
+        self
+    }
+
+    /// The region the call is sent with. Default: `ap-guangzhou`.
+    pub fn region(mut self, region: impl Into<String>) -> AssumeRoleCredentialsBuilder {
+        self.region = region.into();
+        self
+    }
+
+    /// The STS endpoint, `https://` with no path; plain `http://` is
+    /// accepted only for a loopback host, for tests. Default:
+    /// `https://sts.tencentcloudapi.com/`.
+    pub fn endpoint(mut self, url: impl Into<String>) -> AssumeRoleCredentialsBuilder {
+        self.endpoint = url.into();
+        self
+    }
+
+    /// How long to wait for a connection to STS. Default: 5 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> AssumeRoleCredentialsBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one call to STS may take in all, connecting included.
+    /// Default: 15 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> AssumeRoleCredentialsBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long before expiry to refresh the credentials. Default: 5
+    /// minutes (see [`CachedCredentials`]).
+    pub fn refresh_margin(mut self, margin: Duration) -> AssumeRoleCredentialsBuilder {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// The clock that dates the signed request and decides when the
+    /// credentials are due for a refresh. Default: [`SystemTime::now`].
+    pub fn clock(
+        mut self,
+        now: impl Fn() -> SystemTime + Send + Sync + 'static,
+    ) -> AssumeRoleCredentialsBuilder {
+        self.clock = Clock::new(now);
+        self
+    }
+
+    /// Checks the settings and builds the provider. Nothing is requested
+    /// until the first call.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
+    /// naming the field: `RoleArn` not of the form `qcs::cam::…`;
+    /// `RoleSessionName` not 2 to 128 characters of `[\w+=,.@-]`;
+    /// `DurationSeconds` outside 1..=43200; `Region` not a region name;
+    /// `endpoint` not an `https` URL without a path (or `http` to a
+    /// loopback host).
+    pub fn build(self) -> Result<AssumeRoleCredentials, Error> {
+        sts::check_role_arn(&self.role_arn)?;
+        sts::check_session_name(&self.session_name)?;
+        sts::check_duration(self.duration_seconds)?;
+        sts::check_region(&self.region)?;
+        let endpoint = sts::endpoint(&self.endpoint)?;
+
+        let assume_role = AssumeRole {
+            source: self.source,
+            role_arn: self.role_arn,
+            session_name: self.session_name,
+            duration_seconds: self.duration_seconds,
+            region: self.region,
+            endpoint,
+            http: HttpClient::new(self.connect_timeout, self.timeout),
+            clock: self.clock.clone(),
+        };
+        let cache = CachedCredentials::builder(assume_role)
+            .name("sts AssumeRole")
+            .refresh_margin(self.refresh_margin)
+            .shared_clock(self.clock)
+            .build();
+        Ok(AssumeRoleCredentials { cache })
+    }
+}
+
+impl ProvideCredentials for AssumeRole {
+    fn provide_credentials(&self) -> Result<Credentials, Error> {
+        // The source is asked on every refresh: it may itself hand out
+        // temporary credentials that have changed since.
+        let source = self.source.provide_credentials()?;
+        let body = serde_json::to_vec(&AssumeRoleBody {
+            role_arn: &self.role_arn,
+            role_session_name: &self.session_name,
+            duration_seconds: self.duration_seconds,
+        })
+        .expect("BUG: a struct of strings and a number always serializes");
+        sts::send(
+            &self.http,
+            &self.endpoint,
+            &sts::Call {
+                action: "AssumeRole",
+                region: &self.region,
+                timestamp: self.clock.unix_seconds(),
+                body: &body,
+                authorization: sts::Authorization::Signed(&source),
+            },
+        )
+    }
+}
