@@ -88,12 +88,17 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod client;
+mod clock;
 pub mod credentials;
 pub mod endpoint;
 mod error;
+mod proxy;
+mod rate_limit;
 mod request;
 pub mod response;
+mod retry;
 pub mod signer;
+mod tls;
 mod transport;
 
 pub use client::{Client, ClientBuilder, Language, API_VERSION};
@@ -101,6 +106,7 @@ pub use credentials::{Credentials, EnvironmentCredentials, ProvideCredentials};
 pub use error::{Error, ErrorKind, TransportKind};
 pub use request::{InvocationType, InvokeFunctionRequest, InvokeRequest, LogType, PayloadLimits};
 pub use response::InvokeOutput;
+pub use retry::RetryPolicy;
 
 /// Invokes `function_name` synchronously with `event`, in the region named
 /// by `TENCENTCLOUD_REGION` and with credentials from the environment.
