@@ -68,7 +68,15 @@ pub(crate) fn post(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let mut response = request.send(body).map_err(map_error)?;
+    let through_socks = agent.config().proxy().is_some_and(|proxy| {
+        use ureq::ProxyProtocol as P;
+        matches!(
+            proxy.protocol(),
+            P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
+        )
+    });
+    let map = |error| map_error(error, through_socks);
+    let mut response = request.send(body).map_err(map)?;
     let status = response.status().as_u16();
     let date = response
         .headers()
@@ -80,15 +88,17 @@ pub(crate) fn post(
         .with_config()
         .limit(max_response_bytes)
         .read_to_vec()
-        .map_err(map_error)?;
+        .map_err(map)?;
     Ok(Answer { status, body, date })
 }
 
 /// Sorts a `ureq` error into this crate's categories.
 ///
 /// The detail text is ureq's own message: it names hosts and causes, never
-/// header values, so it cannot carry a secret.
-pub(crate) fn map_error(error: ureq::Error) -> Error {
+/// header values, so it cannot carry a secret. `through_socks` says whether
+/// the agent connects through a SOCKS proxy, which changes what an
+/// `InvalidData` I/O error means.
+pub(crate) fn map_error(error: ureq::Error, through_socks: bool) -> Error {
     use ureq::Error as U;
     let detail = error.to_string();
     let mapped = match &error {
@@ -115,6 +125,14 @@ pub(crate) fn map_error(error: ureq::Error) -> Error {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
                 Error::transport(TransportKind::Timeout, detail)
             }
+            // rustls reports a failed handshake (an untrusted certificate,
+            // say) or a corrupt record as an I/O error of this kind, and no
+            // other layer under ureq does, except its SOCKS client for a
+            // malformed answer from the proxy, before any TLS.
+            io::ErrorKind::InvalidData if through_socks => {
+                Error::transport(TransportKind::Connect, detail)
+            }
+            io::ErrorKind::InvalidData => Error::transport(TransportKind::Tls, detail),
             _ => Error::transport(TransportKind::Io, detail),
         },
         U::BodyExceedsLimit(limit) => Error::invalid_response(
