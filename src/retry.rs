@@ -28,10 +28,14 @@ use crate::{Error, ErrorKind, TransportKind};
 ///   (`RequestLimitExceeded` and its sub-codes, or HTTP 429 from a gateway):
 ///   see [`Error::is_throttled`].
 ///
-/// A keep-alive connection that the server closed while it sat idle is
-/// never used: before reusing a pooled connection, `ureq` checks it without
-/// blocking and discards it if the server has closed or reset it, so such a
-/// request goes out on a new connection without any retry.
+/// A keep-alive connection that the server closed while it sat idle needs
+/// no retry: before reusing a pooled connection, `ureq` reads from it
+/// without blocking and discards it if the server has closed or reset it,
+/// so the request goes out on a new connection. (A close that arrives in
+/// the instant between that check and the write cannot be told apart from
+/// a server that read the request and then failed, so it counts as
+/// possibly executed. Idle connections are dropped after 50 seconds, before
+/// the service's 60-second keep-alive ends, which makes it rarer still.)
 ///
 /// Failures after which the function may have run are retried only with
 /// [`RetryPolicy::retry_when_possibly_executed`]: a timeout after the
