@@ -642,7 +642,8 @@ impl Client {
                 if let Some((offset, source)) = learned {
                     clock_corrected = true;
                     log::debug!(
-                        "{action} {function}: the service refused timestamp {}; clock offset now                          {offset:+} s (from {}), retrying once",
+                        "{action} {function}: the service refused timestamp {}; clock offset now \
+                         {offset:+} s (from {}), retrying once",
                         failure.timestamp,
                         source.as_str()
                     );
@@ -663,7 +664,8 @@ impl Client {
             let delay = policy.delay(attempt, jitter.get_or_insert_with(Jitter::new));
             if started.elapsed() + delay > policy.budget_limit() {
                 log::debug!(
-                    "{action} {function}: not retrying ({reason}): the next attempt would start                      after the retry budget of {:?}",
+                    "{action} {function}: not retrying ({reason}): the next attempt would start \
+                     after the retry budget of {:?}",
                     policy.budget_limit()
                 );
                 return Err(error);

@@ -478,6 +478,7 @@ fn assert_near(actual: i64, expected: i64) {
 
 #[test]
 fn a_server_an_hour_ahead_or_behind_is_followed_after_one_refusal() {
+    support::capture_logs();
     for offset in [3600, -3600] {
         let (server, seen) = skewed_server(offset, Tells::DateHeader);
         let client = client(&server.url())
@@ -497,6 +498,15 @@ fn a_server_an_hour_ahead_or_behind_is_followed_after_one_refusal() {
         client.invoke(&hello()).unwrap();
         assert_eq!(server.requests(), 3);
     }
+    let corrections: Vec<String> = support::logged(log::Level::Debug)
+        .into_iter()
+        .filter(|line| line.contains("clock offset now"))
+        .collect();
+    assert_eq!(corrections.len(), 2, "{corrections:#?}");
+    assert!(
+        corrections[0].contains("(from the Date header), retrying once"),
+        "{corrections:#?}"
+    );
 }
 
 #[test]
