@@ -7,13 +7,18 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
 use crate::credentials::{DefaultChain, ProvideCredentials};
 use crate::endpoint::{self, Endpoint};
+use crate::proxy::{self, ChosenProxy, ProxyUrl};
+use crate::rate_limit::RateLimiter;
 use crate::request::{InvokeFunctionRequest, InvokeRequest, PayloadLimits};
 use crate::response::{self, InvokeOutput};
+use crate::retry::{self, Jitter, RetryPolicy};
 use crate::signer::{self, Payload, SigningParams};
+use crate::tls::TlsOptions;
 use crate::transport;
 use crate::{Error, InvocationType};
 
@@ -93,6 +98,15 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     limits: PayloadLimits,
     max_response_bytes: Option<u64>,
+    retry: RetryPolicy,
+    rate_limit: Option<f64>,
+    clock_offset: i64,
+    /// `None` means the default, true.
+    correct_clock_skew: Option<bool>,
+    proxy: Option<ProxyUrl>,
+    /// `None` means the default, true.
+    proxy_from_env: Option<bool>,
+    tls: TlsOptions,
 }
 
 #[derive(Debug)]
@@ -204,6 +218,116 @@ impl ClientBuilder {
         self
     }
 
+    /// How failed calls are retried. Default: [`RetryPolicy::default`]:
+    /// up to 3 attempts within 30 seconds, and only after failures that
+    /// prove the function did not run (no connection, or throttled).
+    /// [`RetryPolicy::none`] turns retries off.
+    pub fn retry(mut self, policy: RetryPolicy) -> ClientBuilder {
+        self.retry = policy;
+        self
+    }
+
+    /// Spaces this client's requests so that at most `per_second` leave
+    /// each second, evenly, with no bursts; callers wait for their turn.
+    /// The limit is shared by every clone of the client and every thread
+    /// using it, and applies to retries too. Default: no limit.
+    ///
+    /// The service allows 20 `Invoke` requests a second per account, so
+    /// `20.0` keeps one busy client from being throttled (several clients
+    /// or processes share that allowance). Fractions such as `0.5` work.
+    pub fn rate_limit(mut self, per_second: f64) -> ClientBuilder {
+        self.rate_limit = Some(per_second);
+        self
+    }
+
+    /// Seconds to add to the local clock to get the service's clock, for a
+    /// device whose clock is known to be wrong. Default: 0. The client also
+    /// learns it by itself; see [`ClientBuilder::correct_clock_skew`] and
+    /// [`Client::clock_offset`].
+    pub fn clock_offset(mut self, seconds: i64) -> ClientBuilder {
+        self.clock_offset = seconds;
+        self
+    }
+
+    /// Whether a call refused with `AuthFailure.SignatureExpire` (a
+    /// timestamp more than five minutes from the service's clock) is
+    /// retried once with a corrected clock. Default: true.
+    ///
+    /// The service's time is read from the answer's `Date` header, or
+    /// failing that from a Unix time in its message; the difference is kept
+    /// as the client's [`clock_offset`](Client::clock_offset) for every
+    /// later call. The retry is safe whatever the [`RetryPolicy`]: the
+    /// request was refused before anything ran. A clock that is decades
+    /// off, or at 1970, works after one refusal.
+    pub fn correct_clock_skew(mut self, correct: bool) -> ClientBuilder {
+        self.correct_clock_skew = Some(correct);
+        self
+    }
+
+    /// Sends every request through this proxy: `http://host:port` (an HTTP
+    /// proxy that opens a tunnel with `CONNECT`), `https://…` (the same,
+    /// reached over TLS), or `socks5://`, `socks5h://` (the proxy resolves
+    /// the name), `socks4://`, `socks4a://`. A user name and password may
+    /// be given as `http://user:password@host:port`, percent-encoded; they
+    /// never appear in `Debug` output, logs or errors. Default: none, or
+    /// the environment's (see [`ClientBuilder::proxy_from_env`]).
+    ///
+    /// An explicit proxy is used for every endpoint; `NO_PROXY` does not
+    /// apply to it.
+    pub fn proxy(mut self, url: impl Into<String>) -> ClientBuilder {
+        self.proxy = Some(ProxyUrl::new(url.into()));
+        self
+    }
+
+    /// Whether, when no proxy is set with [`ClientBuilder::proxy`], the
+    /// proxy is taken from the environment when the client is built.
+    /// Default: true, as curl and most HTTP clients do.
+    ///
+    /// For an `https://` endpoint, `https_proxy`, `HTTPS_PROXY`,
+    /// `all_proxy` and `ALL_PROXY` are read in that order; for `http://`,
+    /// `http_proxy` (never `HTTP_PROXY`, which CGI lets a request set),
+    /// `all_proxy` and `ALL_PROXY`. No proxy is used when `NO_PROXY` (or
+    /// `no_proxy`) names the endpoint's host: `*`, a domain (matching its
+    /// subdomains too, with or without a leading `.`), an IP address or
+    /// CIDR block, optionally with a `:port`. An endpoint on loopback
+    /// never goes through the environment's proxy.
+    pub fn proxy_from_env(mut self, read: bool) -> ClientBuilder {
+        self.proxy_from_env = Some(read);
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` (one or more `-----BEGIN
+    /// CERTIFICATE-----` blocks) **instead of** the bundled Mozilla roots,
+    /// for a private gateway or a TLS-inspecting proxy whose CA is the one
+    /// that matters. Default: the bundled roots. Needs the `rustls` or
+    /// `native-tls` feature.
+    ///
+    /// To trust both, pass the bundle together with your CA: `ureq` offers
+    /// no way to add roots to its bundled set.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> ClientBuilder {
+        self.tls.root_certificates_pem = Some(pem.into());
+        self
+    }
+
+    /// Verifies the endpoint's certificate with the operating system's
+    /// trust store instead of the bundled roots, so that roots installed
+    /// by an administrator are trusted. Default: false. Needs the
+    /// `platform-verifier` feature with `rustls`; with `native-tls` it
+    /// needs nothing more.
+    pub fn platform_verifier(mut self, platform: bool) -> ClientBuilder {
+        self.tls.platform_verifier = platform;
+        self
+    }
+
+    /// **For local testing only**: accepts any certificate for any host,
+    /// which lets anyone on the path read and change the traffic. Default:
+    /// false. Every client built with it logs a warning. Needs the
+    /// `rustls` or `native-tls` feature.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
+        self.tls.accept_invalid_certs = accept;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -213,7 +337,11 @@ impl ClientBuilder {
     /// request-client tag is malformed, a timeout is zero, or the endpoint is
     /// not a valid URL, is plain `http://` to a host that is not loopback
     /// without [`ClientBuilder::allow_insecure_http`], or is `https://` in a
-    /// build with no TLS feature.
+    /// build with no TLS feature; when the retry policy allows no attempt
+    /// or the rate limit is not a positive number; when the proxy (set or
+    /// from the environment) is not a usable URL; or when a TLS option is
+    /// set in a build without TLS, the PEM holds no certificate, or the
+    /// platform verifier is not compiled in.
     pub fn build(self) -> Result<Client, Error> {
         let region = self.region.ok_or_else(|| {
             Error::invalid_input("region", "is required (for example \"ap-guangzhou\")")
@@ -244,7 +372,43 @@ impl ClientBuilder {
             }
         }
 
-        let agent = transport::agent(&self.timeouts);
+        if self.retry.attempts() == 0 {
+            return Err(Error::invalid_input(
+                "retry",
+                "max_attempts must be at least 1 (use RetryPolicy::none() for no retries)",
+            ));
+        }
+        let rate_limiter = match self.rate_limit {
+            Some(rate) if !(rate.is_finite() && rate > 0.0 && rate <= 1e9) => {
+                return Err(Error::invalid_input(
+                    "rate_limit",
+                    format!("must be a number of requests per second above 0, got {rate}"),
+                ))
+            }
+            Some(rate) => Some(RateLimiter::new(rate)),
+            None => None,
+        };
+
+        let proxy = proxy::choose(
+            self.proxy.as_ref().map(ProxyUrl::as_str),
+            self.proxy_from_env.unwrap_or(true),
+            &endpoint,
+            |name| std::env::var(name).ok(),
+        )?;
+        let ureq_proxy = match &proxy {
+            Some(chosen) => {
+                log::debug!(
+                    "requests to {} go through the proxy {} (from {})",
+                    endpoint.host,
+                    chosen.redacted(),
+                    chosen.source()
+                );
+                Some(chosen.to_ureq()?)
+            }
+            None => None,
+        };
+        let agent = transport::agent(&self.timeouts, ureq_proxy, &self.tls)?;
+
         Ok(Client {
             inner: Arc::new(Inner {
                 agent,
@@ -256,6 +420,12 @@ impl ClientBuilder {
                 limits: self.limits,
                 max_response_bytes: self.max_response_bytes.unwrap_or(16 * 1024 * 1024),
                 timeouts: self.timeouts,
+                retry: self.retry,
+                rate_limiter,
+                clock: Clock::new(self.clock_offset),
+                correct_clock_skew: self.correct_clock_skew.unwrap_or(true),
+                proxy,
+                tls: self.tls,
             }),
         })
     }
@@ -296,6 +466,32 @@ struct Inner {
     limits: PayloadLimits,
     max_response_bytes: u64,
     timeouts: Timeouts,
+    retry: RetryPolicy,
+    rate_limiter: Option<RateLimiter>,
+    clock: Clock,
+    correct_clock_skew: bool,
+    proxy: Option<ChosenProxy>,
+    tls: TlsOptions,
+}
+
+/// One failed attempt, with what the clock correction needs to know.
+struct Failure {
+    error: Error,
+    /// The answer's `Date` header, if an answer came.
+    date: Option<String>,
+    /// The `X-TC-Timestamp` the request was signed with.
+    timestamp: i64,
+}
+
+impl From<Error> for Failure {
+    /// A failure before anything was sent.
+    fn from(error: Error) -> Failure {
+        Failure {
+            error,
+            date: None,
+            timestamp: 0,
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -309,6 +505,15 @@ impl fmt::Debug for Client {
             .field("request_client", &inner.request_client)
             .field("limits", &inner.limits)
             .field("timeouts", &inner.timeouts)
+            .field("retry", &inner.retry)
+            .field(
+                "rate_limit",
+                &inner.rate_limiter.as_ref().map(RateLimiter::per_second),
+            )
+            .field("clock_offset", &inner.clock.offset())
+            .field("correct_clock_skew", &inner.correct_clock_skew)
+            .field("proxy", &inner.proxy)
+            .field("tls", &inner.tls)
             .finish_non_exhaustive()
     }
 }
@@ -389,6 +594,18 @@ impl Client {
         &self.inner.region
     }
 
+    /// Seconds added to the local clock to sign requests: positive when the
+    /// service's clock is ahead of this machine's. It starts at
+    /// [`ClientBuilder::clock_offset`] (default 0) and changes when the
+    /// service refuses a timestamp (see
+    /// [`ClientBuilder::correct_clock_skew`]); every clone of the client
+    /// shares it.
+    pub fn clock_offset(&self) -> i64 {
+        self.inner.clock.offset()
+    }
+
+    /// Sends one call: waits for the rate limit, makes an attempt, and
+    /// retries as the policy allows.
     fn send(
         &self,
         action: &str,
@@ -397,14 +614,89 @@ impl Client {
         body: &[u8],
     ) -> Result<InvokeOutput, Error> {
         let inner = &*self.inner;
+        let policy = &inner.retry;
+        let started = Instant::now();
+        // Seeded only when needed: most calls never retry.
+        let mut jitter = None;
+        let mut attempt = 1;
+        let mut clock_corrected = false;
+        loop {
+            if let Some(limiter) = &inner.rate_limiter {
+                let waited = limiter.acquire();
+                if !waited.is_zero() {
+                    log::trace!("{action} {function}: waited {waited:?} for the rate limit");
+                }
+            }
+
+            let failure = match self.attempt(action, function, mode, body) {
+                Ok(output) => return Ok(output),
+                Err(failure) => failure,
+            };
+            let error = failure.error;
+
+            // A refused timestamp: nothing ran, so learning the service's
+            // clock and trying once more is safe whatever the policy says.
+            if error.is_signature_expired() && inner.correct_clock_skew && !clock_corrected {
+                let learned =
+                    inner
+                        .clock
+                        .learn(failure.date.as_deref(), error.message(), failure.timestamp);
+                if let Some((offset, source)) = learned {
+                    clock_corrected = true;
+                    log::debug!(
+                        "{action} {function}: the service refused timestamp {}; clock offset now \
+                         {offset:+} s (from {}), retrying once",
+                        failure.timestamp,
+                        source.as_str()
+                    );
+                    continue;
+                }
+            }
+
+            let reason = match retry::reason(&error) {
+                Some(reason) if policy.allows(reason) => reason,
+                _ => return Err(error),
+            };
+            if attempt >= policy.attempts() {
+                if attempt > 1 {
+                    log::debug!("{action} {function}: giving up after {attempt} attempts");
+                }
+                return Err(error);
+            }
+            let delay = policy.delay(attempt, jitter.get_or_insert_with(Jitter::new));
+            if started.elapsed() + delay > policy.budget_limit() {
+                log::debug!(
+                    "{action} {function}: not retrying ({reason}): the next attempt would start \
+                     after the retry budget of {:?}",
+                    policy.budget_limit()
+                );
+                return Err(error);
+            }
+            attempt += 1;
+            log::debug!(
+                "{action} {function}: retrying in {delay:?}, attempt {attempt} of {} ({reason}): \
+                 {error}",
+                policy.attempts()
+            );
+            std::thread::sleep(delay);
+        }
+    }
+
+    /// Signs and sends one request, and reads its answer.
+    fn attempt(
+        &self,
+        action: &str,
+        function: &str,
+        mode: InvocationType,
+        body: &[u8],
+    ) -> Result<InvokeOutput, Failure> {
+        let inner = &*self.inner;
         let credentials = inner.credentials.provide_credentials()?;
 
-        // The one place the crate reads the clock. A clock before 1970 is
-        // sent as 0 rather than refused; the service will answer with
-        // AuthFailure.SignatureExpire, which says what is wrong.
-        let timestamp = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        // The one place the crate reads the clock, corrected by the offset
+        // learned from the service (see crate::clock). Read for each
+        // attempt, so a retry is signed afresh.
+        let timestamp = inner.clock.now();
 
         let signed = signer::sign(&SigningParams {
             secret_id: credentials.secret_id(),
@@ -420,13 +712,13 @@ impl Client {
         })?;
         log::trace!("canonical request:\n{}", signed.canonical_request());
 
-        let timestamp = timestamp.to_string();
+        let timestamp_header = timestamp.to_string();
         let mut headers: Vec<(&str, &str)> = vec![
             ("Host", &inner.endpoint.host),
             ("Content-Type", "application/json"),
             ("X-TC-Action", action),
             ("X-TC-Version", API_VERSION),
-            ("X-TC-Timestamp", &timestamp),
+            ("X-TC-Timestamp", &timestamp_header),
             ("X-TC-Region", &inner.region),
             ("X-TC-RequestClient", &inner.request_client),
         ];
@@ -452,7 +744,11 @@ impl Client {
             inner.max_response_bytes,
         );
         let elapsed = started.elapsed();
-        let (status, response_body) = match answer {
+        let transport::Answer {
+            status,
+            body: response_body,
+            date,
+        } = match answer {
             Ok(answer) => answer,
             Err(e) => {
                 log::debug!(
@@ -460,17 +756,26 @@ impl Client {
                     inner.endpoint.host,
                     mode.as_str()
                 );
-                return Err(e);
+                return Err(Failure {
+                    error: e,
+                    date: None,
+                    timestamp,
+                });
             }
         };
         log::trace!("response: status {status}, {} bytes", response_body.len());
+        let failure = |error| Failure {
+            error,
+            date: date.clone(),
+            timestamp,
+        };
 
         if status != 200 {
             log::debug!(
                 "{action} {function} at {}: http status {status} after {elapsed:?}",
                 inner.endpoint.host
             );
-            return Err(Error::http_status(status, &response_body));
+            return Err(failure(Error::http_status(status, &response_body)));
         }
         let result = response::parse_invoke_response(&response_body);
         match &result {
@@ -490,7 +795,7 @@ impl Client {
                 inner.endpoint.host
             ),
         }
-        result
+        result.map_err(failure)
     }
 }
 

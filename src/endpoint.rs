@@ -134,7 +134,7 @@ fn check_port(host: &str, url: &str) -> Result<(), Error> {
 }
 
 /// Whether `authority` (host with an optional port) names this machine.
-fn is_loopback(authority: &str) -> bool {
+pub(crate) fn is_loopback(authority: &str) -> bool {
     let host = match authority.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or(""),
         None => authority.split(':').next().unwrap_or(""),

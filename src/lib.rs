@@ -60,9 +60,14 @@
 //!   certificates bundled (no system files read).
 //! - `native-tls`: HTTPS through the platform's TLS library (OpenSSL on
 //!   Linux). When both are enabled, `native-tls` is used.
+//! - `platform-verifier`: lets [`ClientBuilder::platform_verifier`] check
+//!   certificates against the operating system's trust store under
+//!   `rustls` (adds `rustls-platform-verifier`). Not needed with
+//!   `native-tls`.
 //! - With no TLS feature, only plain `http://` endpoints work (a local
 //!   emulator, or a gateway that terminates TLS); an `https://` endpoint is
-//!   refused when the client is built, with an error naming the features.
+//!   refused when the client is built, with an error naming the features,
+//!   and so is any TLS option.
 //!
 //! # Timeouts
 //!
@@ -71,14 +76,47 @@
 //! connections are dropped after 50 seconds, before the service's 60-second
 //! keep-alive closes them. All three are set on [`ClientBuilder`].
 //!
+//! # Retries
+//!
+//! Invocations are not idempotent: a request sent twice may run the
+//! function twice. So by default a failed call is retried (up to 3
+//! attempts, with exponential backoff and jitter, within 30 seconds) only
+//! when the failure proves the function did not run: no connection could
+//! be made, or the service refused the call for its rate limit
+//! (`RequestLimitExceeded`). Timeouts, broken connections, HTTP 5xx and
+//! `InternalError` are retried only when you opt in. See [`RetryPolicy`]
+//! and [`ClientBuilder::retry`].
+//!
+//! A call refused with `AuthFailure.SignatureExpire` because this
+//! machine's clock is wrong is retried once with the service's time, taken
+//! from the answer; the client remembers the difference
+//! ([`Client::clock_offset`]). [`ClientBuilder::rate_limit`] makes a busy
+//! program wait for its turn instead of being throttled; it is off by
+//! default.
+//!
+//! # Proxies and TLS
+//!
+//! The proxy comes from [`ClientBuilder::proxy`] or, by default, from
+//! `https_proxy`, `all_proxy` and their uppercase forms, with `NO_PROXY`
+//! honoured for the endpoint's host; [`ClientBuilder::proxy_from_env`]
+//! turns the environment off. HTTP `CONNECT` proxies and SOCKS4/5 proxies
+//! work; a password in the proxy URL never appears in logs or errors.
+//! A private gateway's CA is trusted with
+//! [`ClientBuilder::root_certificates_pem`];
+//! [`ClientBuilder::danger_accept_invalid_certs`] is for local tests only
+//! and says so in a warning each time a client is built.
+//!
 //! # Logging
 //!
 //! Through the [`log`](https://docs.rs/log) crate. `debug` shows one line
 //! per call: the action, the function, the endpoint's host, the status, the
 //! time taken and the request id. `trace` adds the canonical request, the
 //! request headers with every value outside an allow-list redacted, and the
-//! sizes of the bodies. No level of this crate's logs ever shows the secret
-//! key, the session token, or the `Authorization` header.
+//! sizes of the bodies. Each retry is logged at `debug` with its reason and
+//! attempt number, as is a clock correction and the proxy chosen. `warn`
+//! appears only when certificate verification is turned off. No level ever
+//! shows the secret key, the session token, the `Authorization` header, or
+//! a proxy's password.
 //!
 //! One caution about a dependency: at `trace`, `ureq-proto` (the HTTP layer
 //! under `ureq`) hex-dumps every byte sent and received under the log
@@ -95,12 +133,17 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod client;
+mod clock;
 pub mod credentials;
 pub mod endpoint;
 mod error;
+mod proxy;
+mod rate_limit;
 mod request;
 pub mod response;
+mod retry;
 pub mod signer;
+mod tls;
 mod transport;
 
 pub use client::{Client, ClientBuilder, Language, API_VERSION};
@@ -108,6 +151,7 @@ pub use credentials::{Credentials, EnvironmentCredentials, ProvideCredentials};
 pub use error::{Error, ErrorKind, TransportKind};
 pub use request::{InvocationType, InvokeFunctionRequest, InvokeRequest, LogType, PayloadLimits};
 pub use response::InvokeOutput;
+pub use retry::RetryPolicy;
 
 /// Invokes `function_name` synchronously with `event`, in the region named
 /// by `TENCENTCLOUD_REGION` and with credentials from the environment.

@@ -7,14 +7,24 @@ use std::io;
 
 use crate::client::Timeouts;
 use crate::error::TransportKind;
+use crate::tls::{self, TlsOptions};
 use crate::Error;
-
-/// The builder of an agent's configuration.
-type AgentConfig = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
 
 /// Builds the agent every clone of a client shares, and with it the pool of
 /// keep-alive connections.
-pub(crate) fn agent(timeouts: &Timeouts) -> ureq::Agent {
+///
+/// `proxy` is the proxy this crate chose (see [`crate::proxy`]); `None`
+/// means a direct connection, and also keeps ureq from reading the
+/// environment's proxy variables on its own.
+///
+/// # Errors
+///
+/// As [`tls::apply`].
+pub(crate) fn agent(
+    timeouts: &Timeouts,
+    proxy: Option<ureq::Proxy>,
+    tls_options: &TlsOptions,
+) -> Result<ureq::Agent, Error> {
     let config = ureq::Agent::config_builder()
         // Errors are read from the body of a 200; any other status is ours
         // to report with its body, not ureq's.
@@ -23,56 +33,72 @@ pub(crate) fn agent(timeouts: &Timeouts) -> ureq::Agent {
         .max_redirects(0)
         .timeout_connect(Some(timeouts.connect))
         .timeout_global(Some(timeouts.call))
+        // Kept under the server's keep-alive time, so that a pooled
+        // connection is dropped by us before the server closes it. ureq
+        // also probes a pooled connection before reusing it (a
+        // non-blocking read: end of stream or a reset means the server
+        // closed it), and opens a new one instead of writing into a closed
+        // socket.
         .max_idle_age(timeouts.idle)
+        .proxy(proxy)
         .user_agent(concat!("scf-invoke/", env!("CARGO_PKG_VERSION")));
-    let config = with_tls(config);
-    ureq::Agent::new_with_config(config.build())
+    let config = tls::apply(config, tls_options)?;
+    Ok(ureq::Agent::new_with_config(config.build()))
 }
 
-/// With the `native-tls` feature, ureq must be told at run time to use it;
-/// the feature alone only compiles it in.
-#[cfg(feature = "native-tls")]
-fn with_tls(config: AgentConfig) -> AgentConfig {
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::NativeTls)
-        .build();
-    config.tls_config(tls)
+/// What came back from one POST.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    /// The `Date` header, which tells the server's clock.
+    pub(crate) date: Option<String>,
 }
 
-#[cfg(not(feature = "native-tls"))]
-fn with_tls(config: AgentConfig) -> AgentConfig {
-    config
-}
-
-/// Posts `body` with `headers` and returns the status and at most
-/// `max_response_bytes` of the response body.
+/// Posts `body` with `headers` and returns the status, the `Date` header
+/// and at most `max_response_bytes` of the response body.
 pub(crate) fn post(
     agent: &ureq::Agent,
     url: &str,
     headers: &[(&str, &str)],
     body: &[u8],
     max_response_bytes: u64,
-) -> Result<(u16, Vec<u8>), Error> {
+) -> Result<Answer, Error> {
     let mut request = agent.post(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let mut response = request.send(body).map_err(map_error)?;
+    let through_socks = agent.config().proxy().is_some_and(|proxy| {
+        use ureq::ProxyProtocol as P;
+        matches!(
+            proxy.protocol(),
+            P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
+        )
+    });
+    let map = |error| map_error(error, through_socks);
+    let mut response = request.send(body).map_err(map)?;
     let status = response.status().as_u16();
+    let date = response
+        .headers()
+        .get("date")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let body = response
         .body_mut()
         .with_config()
         .limit(max_response_bytes)
         .read_to_vec()
-        .map_err(map_error)?;
-    Ok((status, body))
+        .map_err(map)?;
+    Ok(Answer { status, body, date })
 }
 
 /// Sorts a `ureq` error into this crate's categories.
 ///
 /// The detail text is ureq's own message: it names hosts and causes, never
-/// header values, so it cannot carry a secret.
-pub(crate) fn map_error(error: ureq::Error) -> Error {
+/// header values, so it cannot carry a secret. `through_socks` says whether
+/// the agent connects through a SOCKS proxy, which changes what an
+/// `InvalidData` I/O error means.
+pub(crate) fn map_error(error: ureq::Error, through_socks: bool) -> Error {
     use ureq::Error as U;
     let detail = error.to_string();
     let mapped = match &error {
@@ -99,6 +125,14 @@ pub(crate) fn map_error(error: ureq::Error) -> Error {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
                 Error::transport(TransportKind::Timeout, detail)
             }
+            // rustls reports a failed handshake (an untrusted certificate,
+            // say) or a corrupt record as an I/O error of this kind, and no
+            // other layer under ureq does, except its SOCKS client for a
+            // malformed answer from the proxy, before any TLS.
+            io::ErrorKind::InvalidData if through_socks => {
+                Error::transport(TransportKind::Connect, detail)
+            }
+            io::ErrorKind::InvalidData => Error::transport(TransportKind::Tls, detail),
             _ => Error::transport(TransportKind::Io, detail),
         },
         U::BodyExceedsLimit(limit) => Error::invalid_response(
@@ -113,6 +147,10 @@ pub(crate) fn map_error(error: ureq::Error) -> Error {
         #[cfg(any(feature = "rustls", feature = "native-tls"))]
         U::Pem(_) => Error::transport(TransportKind::Tls, detail),
         U::BadUri(_) | U::Http(_) => Error::invalid_input("endpoint", detail),
+        // The proxy refused to open a tunnel (its reason is its status
+        // line, which carries no credentials): the endpoint was never
+        // reached.
+        U::ConnectProxyFailed(_) => Error::transport(TransportKind::Connect, detail),
         _ => Error::transport(TransportKind::Io, detail),
     };
     mapped.with_source(error)

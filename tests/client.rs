@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use scf_invoke::{
     Client, ClientBuilder, Credentials, ErrorKind, InvocationType, InvokeFunctionRequest,
-    InvokeRequest, Language, LogType, TransportKind,
+    InvokeRequest, Language, LogType, RetryPolicy, TransportKind,
 };
 use support::{error_body, success_body, Reply, TestServer, SECRET_ID, SECRET_KEY, TOKEN};
 
@@ -149,7 +149,13 @@ fn documented_service_errors_keep_code_message_and_request_id() {
         .map(|(code, _)| Reply::Json(error_body(code, "why", "req-e")))
         .collect();
     let server = TestServer::start(replies);
-    let client = client_for(&server).build().unwrap();
+    // One reply per call: no retry of the throttled call, no clock
+    // correction after SignatureExpire.
+    let client = client_for(&server)
+        .retry(RetryPolicy::none())
+        .correct_clock_skew(false)
+        .build()
+        .unwrap();
     for (code, kind) in cases {
         let e = client.invoke(&InvokeRequest::new("hello")).unwrap_err();
         assert_eq!(e.kind(), kind, "{code}");
