@@ -3,6 +3,8 @@
 #![warn(missing_docs)]
 
 pub mod credentials;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 pub mod signer;
 
