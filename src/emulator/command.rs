@@ -165,7 +165,8 @@ enum Waited {
 /// std has no wait-with-timeout, so this polls `try_wait`, starting at 1 ms
 /// so that quick commands answer quickly and backing off to 10 ms.
 fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Waited {
-    let deadline = Instant::now() + timeout;
+    // A timeout too long to add to the clock is no timeout at all.
+    let deadline = Instant::now().checked_add(timeout);
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
@@ -177,15 +178,15 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Waited {
                 return Waited::Lost(e);
             }
         }
-        let now = Instant::now();
-        if now >= deadline {
+        let left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|left| left.is_zero()) {
             // kill() fails only if the child has already exited; wait()
             // then reaps it either way, so no zombie is left behind.
             let _ = child.kill();
             let _ = child.wait();
             return Waited::TimedOut;
         }
-        thread::sleep(pause.min(deadline - now));
+        thread::sleep(left.map_or(pause, |left| pause.min(left)));
         pause = (pause * 2).min(Duration::from_millis(10));
     }
 }

@@ -739,7 +739,8 @@ impl Background {
     /// Waits for the running invocations: all of them (`None`), or until
     /// `timeout` passes. True if none is left running.
     fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too long to add to the clock waits without a deadline.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             let handles: Vec<JoinHandle<()>> = lock(&self.threads).drain(..).collect();
             let mut unfinished = Vec::new();

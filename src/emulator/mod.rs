@@ -104,7 +104,8 @@
 //! plausible estimate, and with `LogType: Tail` the last 4 KB of the log.
 //! An `Event` invocation answers at once with its `FunctionRequestId` and
 //! runs on a background thread; [`Emulator::wait_idle`] waits for such runs
-//! and [`Emulator::stop`] joins them.
+//! and [`Emulator::stop`] joins them. At most [`BACKGROUND_LIMIT`] run at
+//! once; more are refused with `LimitExceeded`.
 //!
 //! # Logging
 //!
@@ -142,7 +143,7 @@ mod rejection;
 mod verify;
 
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -253,24 +254,22 @@ impl Emulator {
             .to_ip()
             .ok_or_else(|| cannot(format!("{listen} is not an IP address")))?;
         let server = Arc::new(server);
-        let handler = Arc::new(handler);
-        let stopping = Arc::new(AtomicBool::new(false));
-
+        // Workers hold the server weakly, so that dropping the one strong
+        // reference in `shutdown` closes the socket even if a worker is
+        // stuck on a stalled client.
+        let weak_server = Arc::downgrade(&server);
         let host = format!("{address}");
         let mut emulator = Emulator {
             url: format!("http://{host}"),
             host,
             address,
-            handler,
+            handler: Arc::new(handler),
             server: Some(server),
             workers: Vec::with_capacity(workers),
-            stopping,
+            stopping: Arc::new(AtomicBool::new(false)),
         };
         for index in 0..workers {
-            // Workers hold the server weakly, so that dropping the one
-            // strong reference in `shutdown` closes the socket even if a
-            // worker is stuck on a stalled client.
-            let server = Arc::downgrade(emulator.server.as_ref().expect("BUG: just set"));
+            let server = Weak::clone(&weak_server);
             let handler = Arc::clone(&emulator.handler);
             let stopping = Arc::clone(&emulator.stopping);
             let spawned = thread::Builder::new()
@@ -317,8 +316,11 @@ impl Emulator {
         // is refused: then the port is free for the caller to reuse.
         drop(server);
         let target = match self.address.ip() {
-            ip if ip.is_unspecified() => {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.address.port())
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), self.address.port())
             }
             _ => self.address,
         };
@@ -444,5 +446,18 @@ fn answer(mut request: tiny_http::Request, handler: &Handler) {
     }
     if let Err(e) = request.respond(response) {
         log::debug!("emulator: writing a reply failed: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emulator_and_handler_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Emulator>();
+        assert_send_sync::<Handler>();
+        assert_send_sync::<EmulatorBuilder>();
     }
 }
