@@ -43,24 +43,25 @@ impl fmt::Display for Rejection {
 /// The error codes the emulator answers with, spelled as the service spells
 /// them. Kept in one place so that a typo cannot invent a new code.
 pub(crate) mod code {
-    pub const AUTH_INVALID_AUTHORIZATION: &str = "AuthFailure.InvalidAuthorization";
-    pub const AUTH_SECRET_ID_NOT_FOUND: &str = "AuthFailure.SecretIdNotFound";
-    pub const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
-    pub const AUTH_SIGNATURE_FAILURE: &str = "AuthFailure.SignatureFailure";
-    pub const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
-    pub const INVALID_ACTION: &str = "InvalidAction";
-    pub const INVALID_PARAMETER: &str = "InvalidParameter";
-    pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
-    pub const INVALID_PARAMETER_VALUE_FUNCTION_NAME: &str = "InvalidParameterValue.FunctionName";
-    pub const INVALID_PARAMETER_VALUE_PARAM: &str = "InvalidParameterValue.Param";
-    pub const INVALID_REQUEST: &str = "InvalidRequest";
-    pub const LIMIT_EXCEEDED: &str = "LimitExceeded";
-    pub const MISSING_PARAMETER: &str = "MissingParameter";
-    pub const NO_SUCH_VERSION: &str = "NoSuchVersion";
-    pub const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
-    pub const REQUEST_SIZE_LIMIT_EXCEEDED: &str = "RequestSizeLimitExceeded";
-    pub const REQUEST_TOO_LARGE: &str = "InvalidParameter.RequestTooLarge";
-    pub const RESOURCE_NOT_FOUND_FUNCTION_NAME: &str = "ResourceNotFound.FunctionName";
-    pub const UNKNOWN_PARAMETER: &str = "UnknownParameter";
-    pub const UNSUPPORTED_PROTOCOL: &str = "UnsupportedProtocol";
+    pub(crate) const AUTH_INVALID_AUTHORIZATION: &str = "AuthFailure.InvalidAuthorization";
+    pub(crate) const AUTH_SECRET_ID_NOT_FOUND: &str = "AuthFailure.SecretIdNotFound";
+    pub(crate) const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
+    pub(crate) const AUTH_SIGNATURE_FAILURE: &str = "AuthFailure.SignatureFailure";
+    pub(crate) const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
+    pub(crate) const INVALID_ACTION: &str = "InvalidAction";
+    pub(crate) const INVALID_PARAMETER: &str = "InvalidParameter";
+    pub(crate) const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
+    pub(crate) const INVALID_PARAMETER_VALUE_FUNCTION_NAME: &str =
+        "InvalidParameterValue.FunctionName";
+    pub(crate) const INVALID_PARAMETER_VALUE_PARAM: &str = "InvalidParameterValue.Param";
+    pub(crate) const INVALID_REQUEST: &str = "InvalidRequest";
+    pub(crate) const LIMIT_EXCEEDED: &str = "LimitExceeded";
+    pub(crate) const MISSING_PARAMETER: &str = "MissingParameter";
+    pub(crate) const NO_SUCH_VERSION: &str = "NoSuchVersion";
+    pub(crate) const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
+    pub(crate) const REQUEST_SIZE_LIMIT_EXCEEDED: &str = "RequestSizeLimitExceeded";
+    pub(crate) const REQUEST_TOO_LARGE: &str = "InvalidParameter.RequestTooLarge";
+    pub(crate) const RESOURCE_NOT_FOUND_FUNCTION_NAME: &str = "ResourceNotFound.FunctionName";
+    pub(crate) const UNKNOWN_PARAMETER: &str = "UnknownParameter";
+    pub(crate) const UNSUPPORTED_PROTOCOL: &str = "UnsupportedProtocol";
 }
