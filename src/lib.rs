@@ -135,6 +135,8 @@
 mod client;
 mod clock;
 pub mod credentials;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod endpoint;
 mod error;
 mod proxy;
