@@ -382,3 +382,126 @@ fn help_documents_the_exit_statuses() {
     let out = run(&["invoke", "--help"], None);
     assert!(text(&out.stdout).contains("3 service error"));
 }
+
+/// Starts `scf-invoke emulate` and returns it with the URL it printed.
+#[cfg(unix)]
+fn start_emulator(extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(BIN)
+        .args(["emulate", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the emulator starts");
+    let mut first = String::new();
+    let stdout = child.stdout.take().unwrap();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap();
+    (child, first.trim().to_owned())
+}
+
+/// Sends SIGTERM and waits (at most 10 s) for the process to exit.
+#[cfg(unix)]
+fn terminate(mut child: std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[cfg(unix)]
+#[test]
+fn emulate_serves_the_demo_pair_and_stops_cleanly_on_sigterm() {
+    let (child, url) =
+        start_emulator(&["--function", "echo=echo", "--function", "upper=tr a-z A-Z"]);
+    assert!(url.starts_with("http://127.0.0.1:"), "first line: {url:?}");
+
+    let invoke = |function: &str, payload: &str| {
+        Command::new(BIN)
+            .args([
+                "invoke",
+                function,
+                "--payload",
+                payload,
+                "--region",
+                "ap-guangzhou",
+            ])
+            .args(["--endpoint", &url])
+            .env_clear()
+            .env(
+                "TENCENTCLOUD_SECRET_ID",
+                "AKIDSCFINVOKEDEMO0000000000000000000",
+            )
+            .env("TENCENTCLOUD_SECRET_KEY", "scf-invoke-demo-secret-key")
+            .env("SCF_INVOKE_METADATA_DISABLED", "1")
+            .output()
+            .unwrap()
+    };
+    let out = invoke("echo", "{\"a\":[1,2]}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "{\"a\":[1,2]}\n");
+    let out = invoke("upper", "\"shout\"");
+    assert_eq!(text(&out.stdout), "\"SHOUT\"\n", "{}", text(&out.stderr));
+    let out = invoke("missing", "{}");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("ResourceNotFound.FunctionName"));
+
+    assert_eq!(terminate(child), Some(0), "the emulator exits 0 on SIGTERM");
+}
+
+#[cfg(unix)]
+#[test]
+fn emulate_rejects_a_signature_made_with_another_key() {
+    let (child, url) = start_emulator(&[
+        "--secret-id",
+        SECRET_ID,
+        "--secret-key",
+        SECRET_KEY,
+        "--function",
+        "echo=echo",
+    ]);
+    let out = Command::new(BIN)
+        .args([
+            "invoke",
+            "echo",
+            "--region",
+            "ap-guangzhou",
+            "--endpoint",
+            &url,
+        ])
+        .env_clear()
+        .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", "some-other-key")
+        .env("SCF_INVOKE_METADATA_DISABLED", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("AuthFailure.SignatureFailure"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(terminate(child), Some(0));
+}
+
+#[test]
+fn emulate_refuses_a_bad_listen_address() {
+    let out = run(&["emulate", "--listen", "not-an-address"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--listen"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -72,7 +72,8 @@ on SIGINT (Ctrl-C) and SIGTERM.
 Options:
   --listen ADDR          address to listen on [default: 127.0.0.1:9000]
   --secret-id ID         the SecretId it accepts [env: TENCENTCLOUD_SECRET_ID,
-                         else the demo pair printed by --help-demo]
+                         with TENCENTCLOUD_TOKEN required when set; else the
+                         demo pair below]
   --secret-key KEY       the SecretKey it accepts [env: TENCENTCLOUD_SECRET_KEY]
   --function NAME=CMD    register a function (repeatable): CMD runs with the
                          event on stdin; its stdout is the return value, its
@@ -80,10 +81,21 @@ Options:
                          NAME=echo is a built-in that returns its event.
   --rate-limit N         requests per second before RequestLimitExceeded
                          [default: 20; 0 for none]
+  --function-timeout S   kill a command function after S seconds [default: 30]
   --clock-offset SECS    how far the emulator's clock is from this machine's
                          (may be negative) [default: 0]
   -v, -vv                debug or trace logging on stderr
   -h, --help             this help
+
+Demo credentials, accepted when no others are given (they open nothing but
+this local emulator):
+  TENCENTCLOUD_SECRET_ID=AKIDSCFINVOKEDEMO0000000000000000000
+  TENCENTCLOUD_SECRET_KEY=scf-invoke-demo-secret-key
+
+Example:
+  scf-invoke emulate --function echo=echo --function upper='tr a-z A-Z' &
+  scf-invoke invoke upper --payload '\"hi\"' --region ap-guangzhou \\
+      --endpoint http://127.0.0.1:9000
 ";
 
 /// Which action `invoke` sends.
@@ -127,6 +139,7 @@ pub(crate) struct EmulateArgs {
     pub(crate) functions: Vec<(String, String)>,
     pub(crate) rate_limit: u32,
     pub(crate) clock_offset: i64,
+    pub(crate) function_timeout: Duration,
     pub(crate) verbosity: u8,
 }
 
@@ -250,7 +263,7 @@ fn parse_invoke(parser: &mut lexopt::Parser) -> Result<Command, UsageError> {
             }
             Long("timeout") => {
                 let text = string_value(parser, "--timeout", INVOKE_HELP)?;
-                args.timeout = Some(parse_timeout(&text)?);
+                args.timeout = Some(parse_seconds("--timeout", &text, INVOKE_HELP)?);
             }
             Short('v') | Long("verbose") => args.verbosity = args.verbosity.saturating_add(1),
             Value(value) if function.is_none() => {
@@ -281,6 +294,7 @@ fn parse_emulate(parser: &mut lexopt::Parser) -> Result<Command, UsageError> {
         functions: Vec::new(),
         rate_limit: 20,
         clock_offset: 0,
+        function_timeout: Duration::from_secs(30),
         verbosity: 0,
     };
     while let Some(arg) = parser.next().map_err(usage)? {
@@ -363,13 +377,13 @@ fn set_payload(current: &mut PayloadSource, new: PayloadSource) -> Result<(), Us
     Ok(())
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, UsageError> {
+fn parse_seconds(flag: &str, text: &str, help: &'static str) -> Result<Duration, UsageError> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs.is_finite() => Duration::try_from_secs_f64(secs)
-            .map_err(|_| UsageError::new(format!("--timeout {text} is too large"), INVOKE_HELP)),
+            .map_err(|_| UsageError::new(format!("{flag} {text} is too large"), help)),
         _ => Err(UsageError::new(
-            format!("--timeout must be a positive number of seconds, got {text:?}"),
-            INVOKE_HELP,
+            format!("{flag} must be a positive number of seconds, got {text:?}"),
+            help,
         )),
     }
 }
