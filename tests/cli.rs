@@ -505,3 +505,106 @@ fn emulate_refuses_a_bad_listen_address() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn throttled_calls_are_retried_unless_retries_is_1() {
+    let throttled = || Reply::Json(error_body("RequestLimitExceeded", "slow down", "req-t"));
+    let server = TestServer::start(vec![
+        throttled(),
+        Reply::Json(success_body("\"second try\"", "r")),
+        throttled(),
+    ]);
+    let out = run(&["invoke", "hello", "--endpoint", &server.url], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "\"second try\"\n");
+
+    let out = run(
+        &[
+            "invoke",
+            "hello",
+            "--retries",
+            "1",
+            "--endpoint",
+            &server.url,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("RequestLimitExceeded"));
+    assert_eq!(server.finish().len(), 3);
+}
+
+#[test]
+fn network_options_are_checked_before_sending() {
+    let server = TestServer::start(vec![Reply::Json(success_body("1", "r"))]);
+    let url = server.url.clone();
+    for (args, expected) in [
+        (
+            vec!["invoke", "hello", "--retries", "0", "--endpoint", &url],
+            "--retries",
+        ),
+        (
+            vec![
+                "invoke",
+                "f",
+                "--ca-cert",
+                "/nonexistent.pem",
+                "--endpoint",
+                &url,
+            ],
+            "--ca-cert",
+        ),
+        (
+            vec![
+                "invoke",
+                "hello",
+                "--proxy",
+                "not a url",
+                "--endpoint",
+                &url,
+            ],
+            "proxy",
+        ),
+        (
+            vec![
+                "invoke",
+                "hello",
+                "--clock-offset",
+                "soon",
+                "--endpoint",
+                &url,
+            ],
+            "--clock-offset",
+        ),
+    ] {
+        let out = run(&args, None);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(server.received().is_empty());
+}
+
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+#[test]
+fn insecure_is_never_silent() {
+    let server = TestServer::start(vec![Reply::Json(success_body("1", "r"))]);
+    let out = run(
+        &["invoke", "hello", "--insecure", "--endpoint", &server.url],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("warning: --insecure"),
+        "{}",
+        text(&out.stderr)
+    );
+}

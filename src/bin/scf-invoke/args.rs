@@ -51,6 +51,25 @@ Options:
   -v, -vv                debug or trace logging on stderr (secrets are never shown)
   -h, --help             this help
 
+Reliability and network:
+  --retries N            attempts in all, the first included [default: 3]; only
+                         failures that cannot have run the function are retried
+                         (no connection, throttled) unless --retry-possibly-executed
+  --retry-possibly-executed
+                         also retry timeouts, resets and 5xx after the request
+                         was sent: the function may then run twice
+  --clock-offset SECS    add SECS to this machine's clock when signing [default: 0]
+  --no-clock-correction  do not learn the service's clock from a SignatureExpire
+                         answer and retry once
+  --proxy URL            proxy for the call (http://, https://, socks5://; may
+                         carry user:password) [default: from HTTPS_PROXY,
+                         ALL_PROXY, minus NO_PROXY]
+  --no-env-proxy         ignore the proxy environment variables
+  --ca-cert FILE         trust these PEM root certificates instead of the
+                         bundled ones (a private gateway)
+  --insecure             do not verify the server's certificate: for local
+                         testing only; a warning is printed
+
 Credentials come from the default chain, in this order: the environment
 (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, or the
 names the SCF runtime sets); the profile file (TENCENTCLOUD_CREDENTIALS_FILE,
@@ -129,6 +148,20 @@ pub(crate) struct InvokeArgs {
     pub(crate) timeout: Option<Duration>,
     pub(crate) json: bool,
     pub(crate) verbosity: u8,
+    pub(crate) network: NetworkArgs,
+}
+
+/// The reliability and network options of `invoke`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NetworkArgs {
+    pub(crate) retries: Option<u32>,
+    pub(crate) retry_possibly_executed: bool,
+    pub(crate) clock_offset: Option<i64>,
+    pub(crate) no_clock_correction: bool,
+    pub(crate) proxy: Option<String>,
+    pub(crate) no_env_proxy: bool,
+    pub(crate) ca_cert: Option<PathBuf>,
+    pub(crate) insecure: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,6 +249,7 @@ fn parse_invoke(parser: &mut lexopt::Parser) -> Result<Command, UsageError> {
         timeout: None,
         json: false,
         verbosity: 0,
+        network: NetworkArgs::default(),
     };
     while let Some(arg) = parser.next().map_err(usage)? {
         match arg {
@@ -265,6 +299,37 @@ fn parse_invoke(parser: &mut lexopt::Parser) -> Result<Command, UsageError> {
                 let text = string_value(parser, "--timeout", INVOKE_HELP)?;
                 args.timeout = Some(parse_seconds("--timeout", &text, INVOKE_HELP)?);
             }
+            Long("retries") => {
+                let text = string_value(parser, "--retries", INVOKE_HELP)?;
+                match text.parse::<u32>() {
+                    Ok(n) if n >= 1 => args.network.retries = Some(n),
+                    _ => {
+                        return Err(UsageError::new(
+                            format!(
+                            "--retries must be a whole number of attempts, 1 or more, got {text:?}"
+                        ),
+                            INVOKE_HELP,
+                        ))
+                    }
+                }
+            }
+            Long("retry-possibly-executed") => args.network.retry_possibly_executed = true,
+            Long("clock-offset") => {
+                let text = string_value(parser, "--clock-offset", INVOKE_HELP)?;
+                args.network.clock_offset = Some(text.parse().map_err(|_| {
+                    UsageError::new(
+                        format!("--clock-offset must be whole seconds, got {text:?}"),
+                        INVOKE_HELP,
+                    )
+                })?);
+            }
+            Long("no-clock-correction") => args.network.no_clock_correction = true,
+            Long("proxy") => {
+                args.network.proxy = Some(string_value(parser, "--proxy", INVOKE_HELP)?)
+            }
+            Long("no-env-proxy") => args.network.no_env_proxy = true,
+            Long("ca-cert") => args.network.ca_cert = Some(parser.value().map_err(usage)?.into()),
+            Long("insecure") => args.network.insecure = true,
             Short('v') | Long("verbose") => args.verbosity = args.verbosity.saturating_add(1),
             Value(value) if function.is_none() => {
                 function = Some(value.into_string().map_err(|v| {

@@ -5,11 +5,11 @@ use std::io::{Read, Write};
 
 use scf_invoke::credentials::DefaultChain;
 use scf_invoke::{
-    Client, Error, ErrorKind, InvocationType, InvokeFunctionRequest, InvokeOutput, InvokeRequest,
-    LogType,
+    Client, ClientBuilder, Error, ErrorKind, InvocationType, InvokeFunctionRequest, InvokeOutput,
+    InvokeRequest, LogType, RetryPolicy,
 };
 
-use crate::args::{Action, InvokeArgs, PayloadSource};
+use crate::args::{Action, InvokeArgs, NetworkArgs, PayloadSource};
 use crate::exit;
 
 /// Applies the options both actions share. The two request types have
@@ -118,8 +118,42 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
     if let Some(timeout) = args.timeout {
         builder = builder.timeout(timeout);
     }
+    builder = with_network_options(builder, &args.network)?;
     let client = builder.build().map_err(|e| e.to_string())?;
     Ok((client, event, routing_key))
+}
+
+fn with_network_options(
+    mut builder: ClientBuilder,
+    network: &NetworkArgs,
+) -> Result<ClientBuilder, String> {
+    let mut policy = RetryPolicy::default();
+    if let Some(attempts) = network.retries {
+        policy = policy.max_attempts(attempts);
+    }
+    builder = builder.retry(policy.retry_when_possibly_executed(network.retry_possibly_executed));
+    if let Some(offset) = network.clock_offset {
+        builder = builder.clock_offset(offset);
+    }
+    if network.no_clock_correction {
+        builder = builder.correct_clock_skew(false);
+    }
+    if let Some(proxy) = &network.proxy {
+        builder = builder.proxy(proxy);
+    }
+    if network.no_env_proxy {
+        builder = builder.proxy_from_env(false);
+    }
+    if let Some(path) = &network.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
+        builder = builder.root_certificates_pem(pem);
+    }
+    if network.insecure {
+        eprintln!("scf-invoke: warning: --insecure: the server's certificate is not verified");
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    Ok(builder)
 }
 
 fn report(args: &InvokeArgs, output: &InvokeOutput) -> u8 {
