@@ -213,5 +213,7 @@ fn count(value: &Value) -> Option<u64> {
     }
     let f = value.as_f64()?;
     // 2^64 is the first float too large; every float below it rounds to a u64.
-    (f >= 0.0 && f < 18_446_744_073_709_551_616.0).then(|| f.round() as u64)
+    (0.0..18_446_744_073_709_551_616.0)
+        .contains(&f)
+        .then(|| f.round() as u64)
 }
