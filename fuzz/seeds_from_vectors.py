@@ -91,6 +91,12 @@ def edges():
         "edge-unsigned": seed(body=None),
         "edge-secret-id-slash": seed(secret_id="AKID/x"),
         "edge-non-ascii-key": seed(secret_key="s\u00e9cret\u672a"),
+        # Once accepted by the signer, found by this target; now refused.
+        "found-query-control": seed(method="GET", query="a=\u0001b"),
+        "found-query-non-ascii": seed(method="GET", query="a=\u00e9"),
+        "found-header-value-non-ascii": seed(headers=[("X-TC-Region", "AP-\u00c9")]),
+        "found-content-type-non-ascii": seed(content_type="application/\u00c9"),
+        "found-header-name-line-break": seed(headers=[("\nX-TC-Region", "a")]),
     }
 
 
