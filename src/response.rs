@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::Error;
 
@@ -111,63 +112,13 @@ impl InvokeOutput {
     }
 }
 
-/// The envelope every answer comes in.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "Response")]
-    response: Option<ResponseBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResponseBody {
-    error: Option<ServiceErrorBody>,
-    request_id: Option<String>,
-    result: Option<ResultBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ServiceErrorBody {
-    code: String,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResultBody {
-    function_request_id: Option<String>,
-    ret_msg: Option<String>,
-    err_msg: Option<String>,
-    log: Option<String>,
-    duration: Option<f64>,
-    bill_duration: Option<Number>,
-    mem_usage: Option<Number>,
-    invoke_result: Option<i64>,
-}
-
-/// A non-negative count that the service may write as an integer or, in
-/// some answers, as a float.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Number {
-    Integer(u64),
-    Float(f64),
-}
-
-impl Number {
-    fn to_u64(&self) -> Option<u64> {
-        match *self {
-            Number::Integer(n) => Some(n),
-            // `as` saturates; negative and NaN values are refused first.
-            Number::Float(f) if f >= 0.0 && f.is_finite() => Some(f.round() as u64),
-            Number::Float(_) => None,
-        }
-    }
-}
-
 /// Reads the body of an HTTP 200 answer to `Invoke` or `InvokeFunction`.
+///
+/// A body of `{"Response":{"Error":{"Code":…,"Message":…},"RequestId":…}}`
+/// is the service's error. Otherwise the body must be
+/// `{"Response":{"Result":{…},"RequestId":…}}`, with every field of
+/// `Result` that is present of its documented type; a field that is absent
+/// or `null` reads as empty (strings) or unknown (numbers).
 ///
 /// # Errors
 ///
@@ -175,7 +126,11 @@ impl Number {
 /// answered with an error; [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse)
 /// when the body is not JSON of the documented shape.
 pub fn parse_invoke_response(body: &[u8]) -> Result<InvokeOutput, Error> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+    // The whole body is parsed, not only the fields read below: a typed
+    // parse skips unknown fields unchecked, and so accepted bodies that are
+    // not JSON at all (invalid UTF-8, numbers beyond any float, nesting
+    // beyond serde_json's limit) as long as the known fields were fine.
+    let mut json: Value = serde_json::from_slice(body).map_err(|e| {
         let reason = if e.is_eof() {
             "the body ends before the JSON does (truncated?)".to_owned()
         } else {
@@ -183,62 +138,121 @@ pub fn parse_invoke_response(body: &[u8]) -> Result<InvokeOutput, Error> {
         };
         Error::invalid_response(reason, body)
     })?;
-    let Some(response) = envelope.response else {
+    // `get_mut` answers None for anything but an object, so an array in
+    // place of the envelope (which serde's derived structs would take
+    // field by field) is refused here, and likewise for the objects below.
+    let Some(response) = json.get_mut("Response").and_then(Value::as_object_mut) else {
         return Err(Error::invalid_response("no \"Response\" object", body));
     };
 
-    if let Some(error) = response.error {
-        let message = error.message.unwrap_or_default();
-        return Err(Error::service(error.code, message, response.request_id));
+    // An error answer: its code, message and request id are all that count,
+    // whatever else came with them.
+    match response.remove("Error") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(mut error)) => {
+            let Some(code) = string(&mut error, "Code", body)? else {
+                return Err(Error::invalid_response("\"Error\" has no \"Code\"", body));
+            };
+            let message = string(&mut error, "Message", body)?.unwrap_or_default();
+            let request_id = string(response, "RequestId", body)?;
+            return Err(Error::service(code, message, request_id));
+        }
+        Some(_) => return Err(Error::invalid_response("\"Error\" is not an object", body)),
     }
 
-    let Some(request_id) = response.request_id else {
+    let Some(request_id) = string(response, "RequestId", body)? else {
         return Err(Error::invalid_response(
             "no \"RequestId\" in the response",
             body,
         ));
     };
-    let Some(result) = response.result else {
-        return Err(Error::invalid_response(
-            "no \"Result\" in the response",
-            body,
-        ));
+    let mut result = match response.remove("Result") {
+        Some(Value::Object(result)) => result,
+        None | Some(Value::Null) => {
+            return Err(Error::invalid_response(
+                "no \"Result\" in the response",
+                body,
+            ))
+        }
+        Some(_) => return Err(Error::invalid_response("\"Result\" is not an object", body)),
     };
-    let bill_duration_ms = optional_count(result.bill_duration, "BillDuration", body)?;
-    let mem_usage = optional_count(result.mem_usage, "MemUsage", body)?;
-    if result
-        .duration
-        .is_some_and(|ms| !(ms >= 0.0 && ms.is_finite()))
-    {
-        return Err(Error::invalid_response(
-            "\"Duration\" is not a valid duration",
-            body,
-        ));
-    }
     Ok(InvokeOutput {
         request_id,
-        function_request_id: result.function_request_id.unwrap_or_default(),
-        ret_msg: result.ret_msg.unwrap_or_default(),
-        err_msg: result.err_msg.unwrap_or_default(),
-        log: result.log.unwrap_or_default(),
-        duration_ms: result.duration,
-        bill_duration_ms,
-        mem_usage,
-        invoke_result: result.invoke_result,
+        function_request_id: string(&mut result, "FunctionRequestId", body)?.unwrap_or_default(),
+        ret_msg: string(&mut result, "RetMsg", body)?.unwrap_or_default(),
+        err_msg: string(&mut result, "ErrMsg", body)?.unwrap_or_default(),
+        log: string(&mut result, "Log", body)?.unwrap_or_default(),
+        duration_ms: duration_ms(&result, body)?,
+        bill_duration_ms: count(&result, "BillDuration", body)?,
+        mem_usage: count(&result, "MemUsage", body)?,
+        invoke_result: invoke_result(&result, body)?,
     })
 }
 
-fn optional_count(
-    number: Option<Number>,
+/// Takes a string field out of `object`: `None` when absent or `null`.
+fn string(
+    object: &mut Map<String, Value>,
+    field: &'static str,
+    body: &[u8],
+) -> Result<Option<String>, Error> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(Error::invalid_response(
+            format!("\"{field}\" is not a string"),
+            body,
+        )),
+    }
+}
+
+/// `Duration`, in milliseconds: any non-negative number.
+fn duration_ms(result: &Map<String, Value>, body: &[u8]) -> Result<Option<f64>, Error> {
+    match result.get("Duration") {
+        None | Some(Value::Null) => Ok(None),
+        // Every number serde_json parses is finite.
+        Some(value) => match value.as_f64() {
+            Some(ms) if ms >= 0.0 => Ok(Some(ms)),
+            _ => Err(Error::invalid_response(
+                "\"Duration\" is not a valid duration",
+                body,
+            )),
+        },
+    }
+}
+
+/// A non-negative count that the service may write as an integer or, in
+/// some answers, as a float, which is rounded.
+fn count(
+    result: &Map<String, Value>,
     field: &'static str,
     body: &[u8],
 ) -> Result<Option<u64>, Error> {
-    match number {
-        None => Ok(None),
-        Some(n) => match n.to_u64() {
-            Some(value) => Ok(Some(value)),
+    // 2^64: every float below it rounds to a u64, and none from it on does.
+    const LIMIT: f64 = 18_446_744_073_709_551_616.0;
+    let Some(value) = result.get(field).filter(|value| !value.is_null()) else {
+        return Ok(None);
+    };
+    if let Some(n) = value.as_u64() {
+        return Ok(Some(n));
+    }
+    match value.as_f64() {
+        // `as` cannot saturate here: the value is below 2^64.
+        Some(f) if (0.0..LIMIT).contains(&f) => Ok(Some(f.round() as u64)),
+        _ => Err(Error::invalid_response(
+            format!("\"{field}\" is not a non-negative number below 2^64"),
+            body,
+        )),
+    }
+}
+
+/// `InvokeResult`: an integer.
+fn invoke_result(result: &Map<String, Value>, body: &[u8]) -> Result<Option<i64>, Error> {
+    match result.get("InvokeResult") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => match value.as_i64() {
+            Some(code) => Ok(Some(code)),
             None => Err(Error::invalid_response(
-                format!("\"{field}\" is not a non-negative number"),
+                "\"InvokeResult\" is not an integer",
                 body,
             )),
         },
@@ -247,6 +261,8 @@ fn optional_count(
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+
     use super::*;
     use crate::ErrorKind;
 
@@ -310,5 +326,46 @@ mod tests {
             let e = parse_invoke_response(body.as_bytes()).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{body}");
         }
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_throughout_are_never_success() {
+        // Found by the `response` fuzz target (the first) and by reading what
+        // a typed parse skips: each was read as a success before.
+        let deep = format!(
+            r#"{{"Response":{{"Result":{{}},"RequestId":"r","X":{}{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        for body in [
+            &b"{\"Response\":{\"Result\":{},\"RequestId\":\"r\",\"X\":\"\xee\"}}"[..],
+            br#"{"Response":{"Result":{},"RequestId":"r","X":1e999}}"#,
+            deep.as_bytes(),
+            br#"[[null,"r",{}]]"#,
+            br#"{"Response":{"Result":[null,null,null,null,null,null,null,null],"RequestId":"r"}}"#,
+            br#"{"Response":{"Result":{"MemUsage":1e20},"RequestId":"r"}}"#,
+        ] {
+            let e = parse_invoke_response(body).unwrap_err();
+            let shown = String::from_utf8_lossy(body);
+            assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_service_error_is_reported_whatever_else_the_body_holds() {
+        let body = r#"{"Response":{"Error":{"Code":"InternalError"},"Result":{"RetMsg":1}}}"#;
+        let e = parse_invoke_response(body.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Service);
+        assert_eq!(e.code(), Some("InternalError"));
+        assert_eq!(e.message(), Some(""));
+        assert_eq!(e.request_id(), None);
+    }
+
+    #[test]
+    fn counts_written_as_floats_are_rounded() {
+        let body = r#"{"Response":{"Result":{"BillDuration":2.5,"MemUsage":1e3},"RequestId":"r"}}"#;
+        let out = parse_invoke_response(body.as_bytes()).unwrap();
+        assert_eq!(out.billed_duration(), Some(Duration::from_millis(3)));
+        assert_eq!(out.memory_used(), Some(1000));
     }
 }
