@@ -7,9 +7,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::cache::{CachedCredentials, DEFAULT_REFRESH_MARGIN};
-use super::http::{Endpoint, HttpClient};
+use super::http::HttpClient;
 use super::sts;
 use super::{Clock, Credentials, ProvideCredentials};
+use crate::endpoint::Endpoint;
 use crate::Error;
 
 /// The region sent with `AssumeRole` unless another is set. STS is a global

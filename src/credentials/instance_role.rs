@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 use super::answer;
 use super::cache::{chain_text, CachedCredentials, DEFAULT_REFRESH_MARGIN};
 use super::chain::Presence;
-use super::http::{Endpoint, HttpClient, PlainHttp};
+use super::http::HttpClient;
 use super::{Clock, Credentials, ProvideCredentials};
+use crate::endpoint::{Endpoint, PlainHttp};
 use crate::Error;
 
 /// Where the metadata service lists the instance's role.
@@ -91,7 +92,7 @@ impl InstanceRoleCredentials {
             Ok(Presence::Absent(reason)) => Presence::Absent(reason),
             Err(error) => Presence::Absent(format!(
                 "no role from the metadata service at {}: {}",
-                self.metadata.endpoint.url(),
+                self.metadata.endpoint.url,
                 chain_text(&error)
             )),
         }
@@ -178,7 +179,7 @@ impl InstanceRoleCredentialsBuilder {
             url.push('/');
         }
         let metadata = Arc::new(Metadata {
-            endpoint: Endpoint::parse("endpoint", &url, PlainHttp::Allowed)?,
+            endpoint: Endpoint::parse_with_path(&url, PlainHttp::Allowed)?,
             http: HttpClient::new(self.connect_timeout, self.timeout),
         });
         let cache = CachedCredentials::builder(Arc::clone(&metadata))
@@ -194,7 +195,7 @@ impl Metadata {
     /// The role bound to the instance; absent when the service answers 404,
     /// as it does on an instance without a role.
     fn role_name(&self) -> Result<Presence<String>, Error> {
-        let url = self.endpoint.url();
+        let url = &self.endpoint.url;
         let reply = self.http.get(url)?;
         if reply.status == 404 {
             return Ok(Presence::Absent(format!(
@@ -218,7 +219,7 @@ impl Metadata {
     }
 
     fn credentials_for(&self, role: &str) -> Result<Credentials, Error> {
-        let url = format!("{}{role}", self.endpoint.url());
+        let url = format!("{}{role}", self.endpoint.url);
         let reply = self.http.get(&url)?;
         if reply.status != 200 {
             return Err(Error::http_status(reply.status, &reply.body));
@@ -293,7 +294,7 @@ mod tests {
         assert!(provider
             .metadata
             .endpoint
-            .url()
+            .url
             .ends_with("security-credentials/"));
     }
 

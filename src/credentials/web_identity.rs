@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use super::cache::{CachedCredentials, DEFAULT_REFRESH_MARGIN};
 use super::chain::Presence;
-use super::http::{Endpoint, HttpClient};
+use super::http::HttpClient;
 use super::sts;
 use super::{Clock, Credentials, EnvLookup, ProvideCredentials};
+use crate::endpoint::Endpoint;
 use crate::Error;
 
 /// The variables TKE sets in a pod whose service account is bound to a
