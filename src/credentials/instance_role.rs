@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::answer;
-use super::cache::{chain_text, CachedCredentials, DEFAULT_REFRESH_MARGIN};
+use super::cache::{chain_text, CachedCredentials};
 use super::chain::Presence;
 use super::http::HttpClient;
+use super::settings::{FetchSettings, Refresh};
 use super::{Clock, Credentials, ProvideCredentials};
 use crate::endpoint::{Endpoint, PlainHttp};
 use crate::Error;
@@ -49,11 +50,7 @@ pub struct InstanceRoleCredentials {
 /// Builds an [`InstanceRoleCredentials`].
 #[derive(Debug)]
 pub struct InstanceRoleCredentialsBuilder {
-    endpoint: String,
-    connect_timeout: Duration,
-    timeout: Duration,
-    refresh_margin: Duration,
-    clock: Clock,
+    settings: FetchSettings,
 }
 
 /// The metadata service, asked afresh on each refresh.
@@ -75,11 +72,11 @@ impl InstanceRoleCredentials {
     /// Starts building a provider.
     pub fn builder() -> InstanceRoleCredentialsBuilder {
         InstanceRoleCredentialsBuilder {
-            endpoint: DEFAULT_ENDPOINT.to_owned(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
-            refresh_margin: DEFAULT_REFRESH_MARGIN,
-            clock: Clock::default(),
+            settings: FetchSettings::new(
+                DEFAULT_ENDPOINT,
+                DEFAULT_CONNECT_TIMEOUT,
+                DEFAULT_TIMEOUT,
+            ),
         }
     }
 
@@ -126,28 +123,28 @@ impl InstanceRoleCredentialsBuilder {
     /// the metadata service speaks nothing else. Default:
     /// `http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> InstanceRoleCredentialsBuilder {
-        self.endpoint = url.into();
+        self.settings.endpoint = url.into();
         self
     }
 
     /// How long to wait for a connection to the metadata service.
     /// Default: 1 second.
     pub fn connect_timeout(mut self, timeout: Duration) -> InstanceRoleCredentialsBuilder {
-        self.connect_timeout = timeout;
+        self.settings.connect_timeout = timeout;
         self
     }
 
     /// How long one request to the metadata service may take in all,
     /// connecting included. Default: 2 seconds.
     pub fn timeout(mut self, timeout: Duration) -> InstanceRoleCredentialsBuilder {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
         self
     }
 
     /// How long before expiry to refresh the credentials. Default: 5
     /// minutes (see [`CachedCredentials`]).
     pub fn refresh_margin(mut self, margin: Duration) -> InstanceRoleCredentialsBuilder {
-        self.refresh_margin = margin;
+        self.settings.refresh.margin = margin;
         self
     }
 
@@ -157,12 +154,13 @@ impl InstanceRoleCredentialsBuilder {
         mut self,
         now: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> InstanceRoleCredentialsBuilder {
-        self.clock = Clock::new(now);
+        self.settings.refresh.clock = Clock::new(now);
         self
     }
 
-    pub(crate) fn shared_clock(mut self, clock: Clock) -> InstanceRoleCredentialsBuilder {
-        self.clock = clock;
+    /// The default chain's refresh margin and clock.
+    pub(crate) fn shared_refresh(mut self, refresh: Refresh) -> InstanceRoleCredentialsBuilder {
+        self.settings.refresh = refresh;
         self
     }
 
@@ -174,19 +172,18 @@ impl InstanceRoleCredentialsBuilder {
     /// for `endpoint` when it is not an `http` or `https` URL with a host,
     /// or has a user name, query or fragment.
     pub fn build(self) -> Result<InstanceRoleCredentials, Error> {
-        let mut url = self.endpoint;
+        let mut url = self.settings.endpoint.clone();
         if !url.ends_with('/') {
             url.push('/');
         }
         let metadata = Arc::new(Metadata {
             endpoint: Endpoint::parse_with_path(&url, PlainHttp::Allowed)?,
-            http: HttpClient::new(self.connect_timeout, self.timeout),
+            http: self.settings.http_client(),
         });
-        let cache = CachedCredentials::builder(Arc::clone(&metadata))
-            .name("the cvm instance role")
-            .refresh_margin(self.refresh_margin)
-            .shared_clock(self.clock)
-            .build();
+        let cache = self
+            .settings
+            .refresh
+            .cache("the cvm instance role", Arc::clone(&metadata));
         Ok(InstanceRoleCredentials { metadata, cache })
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::answer;
 use super::http::{HttpClient, Reply};
+use super::settings::FetchSettings;
 use super::Credentials;
 use crate::endpoint::{Endpoint, PlainHttp};
 use crate::signer::{self, Payload, SigningParams};
@@ -25,6 +26,11 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 const CONTENT_TYPE: &str = "application/json";
+
+/// The endpoint and timeouts both STS providers start from.
+pub(crate) fn settings() -> FetchSettings {
+    FetchSettings::new(DEFAULT_ENDPOINT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+}
 
 /// How an STS request is authorized.
 pub(crate) enum Authorization<'a> {
