@@ -1,4 +1,6 @@
-//! Where requests go: the URL a client posts to and the `Host` it signs.
+//! Where requests go: the URL a client posts to and the `Host` it signs, and
+//! the one parser that checks every endpoint URL the crate is given (the
+//! SCF endpoint, the CVM metadata service, STS).
 
 use crate::Error;
 
@@ -15,84 +17,133 @@ pub fn regional_endpoint(region: &str) -> String {
     format!("https://scf.{region}.tencentcloudapi.com")
 }
 
+/// The setting every endpoint error names.
+const FIELD: &str = "endpoint";
+
+/// Whether an endpoint may be reached over plain `http`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlainHttp {
+    /// Anywhere: the metadata service speaks nothing else, and a caller
+    /// may explicitly allow it for a gateway inside a private network.
+    Allowed,
+    /// Only to a loopback host, for a test server on this machine: the
+    /// requests carry credentials and signatures.
+    LoopbackOnly,
+    /// As `LoopbackOnly`, where a setting could allow it elsewhere; the
+    /// error says so.
+    LoopbackUnlessAllowed,
+}
+
 /// A parsed endpoint URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Endpoint {
-    /// What is posted to: `scheme://authority/`.
+    /// What is requested: `scheme://authority/path`, with a path of at least
+    /// `/`.
     pub(crate) url: String,
     /// The authority as sent in `Host` and signed: lowercase, with the port
     /// only when one was written.
     pub(crate) host: String,
+    /// The path as written, at least `/`.
+    pub(crate) path: String,
     pub(crate) secure: bool,
 }
 
 impl Endpoint {
-    /// Parses `url`, which must be `https://host[:port][/]` or, for a
-    /// loopback host or when `allow_http` is set, `http://…`.
+    /// Parses the SCF endpoint, which must be `https://host[:port][/]` or,
+    /// for a loopback host or when `allow_http` is set, `http://…`.
     pub(crate) fn parse(url: &str, allow_http: bool) -> Result<Endpoint, Error> {
-        const FIELD: &str = "endpoint";
-        let url = url.trim();
-        let (secure, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
-            (true, rest)
-        } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
-            (false, rest)
+        let plain = if allow_http {
+            PlainHttp::Allowed
         } else {
-            return Err(Error::invalid_input(
-                FIELD,
-                format!("must start with https:// (or http:// for a local server), got {url:?}"),
-            ));
+            PlainHttp::LoopbackUnlessAllowed
         };
+        let endpoint = Endpoint::parse_with_path(url, plain)?;
 
-        // The API is served at "/" only; a path, query or fragment would be
-        // signed as "/" but sent elsewhere.
-        let (authority, path) = match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        };
-        if !path.is_empty() && path != "/" {
+        // The API is served at "/" only; another path would be signed as
+        // "/" but sent elsewhere.
+        if !endpoint.is_root() {
             return Err(Error::invalid_input(
                 FIELD,
                 format!(
-                    "must have no path, query or fragment (the API is served at /), got {url:?}"
+                    "must have no path, query or fragment (the API is served at /), got {:?}",
+                    url.trim()
                 ),
             ));
         }
-        let authority_ok = !authority.is_empty()
-            && authority
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"@?#\\".contains(&b));
-        if !authority_ok {
-            return Err(Error::invalid_input(
-                FIELD,
-                format!("must name a host (without user info), got {url:?}"),
-            ));
-        }
-        let host = authority.to_ascii_lowercase();
-        check_port(&host, url)?;
-
-        if !secure && !allow_http && !is_loopback(&host) {
-            return Err(Error::invalid_input(
-                FIELD,
-                format!(
-                    "plain http:// is only allowed for loopback hosts unless insecure http is \
-                     explicitly allowed, got {url:?}"
-                ),
-            ));
-        }
-        if secure && !cfg!(any(feature = "rustls", feature = "native-tls")) {
+        // The credentials providers leave this to the request, which fails
+        // the same way; a client says so before its first call.
+        if endpoint.secure && !cfg!(any(feature = "rustls", feature = "native-tls")) {
             return Err(Error::invalid_input(
                 FIELD,
                 "https:// needs TLS, and this build has none: enable the `rustls` or \
                  `native-tls` feature of scf-invoke",
             ));
         }
+        Ok(endpoint)
+    }
+
+    /// Parses `url`: `http` or `https` (as `plain` allows), a host, an
+    /// optional port, an optional path; no user info, query or fragment.
+    pub(crate) fn parse_with_path(url: &str, plain: PlainHttp) -> Result<Endpoint, Error> {
+        let url = url.trim();
+        let invalid = |rule: String| Error::invalid_input(FIELD, rule);
+
+        // Scheme, matched without regard to case as URLs are.
+        let (secure, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
+            (true, rest)
+        } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
+            (false, rest)
+        } else {
+            return Err(invalid(format!(
+                "must start with https:// (or http:// for a local server), got {url:?}"
+            )));
+        };
+        // A query or fragment would be sent but not signed, and ureq would
+        // refuse what is not printable ASCII anyway.
+        if rest.contains(['?', '#']) || !rest.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(format!(
+                "must be printable ASCII without a query or fragment, got {url:?}"
+            )));
+        }
+
+        // Authority, then path.
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, "/"),
+        };
+        if authority.contains(['@', '\\']) {
+            return Err(invalid(format!(
+                "must name a host (without user info), got {url:?}"
+            )));
+        }
+        let host = authority.to_ascii_lowercase();
+        check_authority(&host, url)?;
+
+        // Plain http.
+        let plain_refused = match plain {
+            PlainHttp::Allowed => None,
+            PlainHttp::LoopbackOnly => Some(""),
+            PlainHttp::LoopbackUnlessAllowed => Some(" unless insecure http is explicitly allowed"),
+        };
+        if let Some(unless) = plain_refused.filter(|_| !secure && !is_loopback(&host)) {
+            return Err(invalid(format!(
+                "must use https://: plain http:// is only allowed for loopback hosts{unless}, \
+                 got {url:?}"
+            )));
+        }
 
         let scheme = if secure { "https" } else { "http" };
         Ok(Endpoint {
-            url: format!("{scheme}://{host}/"),
+            url: format!("{scheme}://{host}{path}"),
             host,
+            path: path.to_owned(),
             secure,
         })
+    }
+
+    /// Whether the path is `/`, the only path a TC3-signed API call uses.
+    pub(crate) fn is_root(&self) -> bool {
+        self.path == "/"
     }
 }
 
@@ -102,32 +153,39 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
         .then(|| &text[prefix.len()..])
 }
 
-/// Checks the port, if one is written after the host (or after `]` for an
-/// IPv6 literal).
-fn check_port(host: &str, url: &str) -> Result<(), Error> {
-    let after_address = match host.strip_prefix('[') {
+/// Checks that `authority` names a host (an IPv6 literal in brackets, or
+/// anything else up to the first `:`), with a port from 1 to 65535 if one
+/// is written after it.
+fn check_authority(authority: &str, url: &str) -> Result<(), Error> {
+    let (host, after_host) = match authority.strip_prefix('[') {
         Some(rest) => match rest.find(']') {
-            Some(i) => &rest[i + 1..],
+            Some(i) => (&rest[..i], &rest[i + 1..]),
             None => {
                 return Err(Error::invalid_input(
-                    "endpoint",
+                    FIELD,
                     format!("unclosed '[' in {url:?}"),
                 ))
             }
         },
-        None => host.find(':').map_or("", |i| &host[i..]),
+        None => authority.split_at(authority.find(':').unwrap_or(authority.len())),
     };
-    if after_address.is_empty() {
+    if host.is_empty() {
+        return Err(Error::invalid_input(
+            FIELD,
+            format!("must name a host (without user info), got {url:?}"),
+        ));
+    }
+    if after_host.is_empty() {
         return Ok(());
     }
-    let port_ok = after_address
+    let port_ok = after_host
         .strip_prefix(':')
         .is_some_and(|port| !port.is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0));
     if port_ok {
         Ok(())
     } else {
         Err(Error::invalid_input(
-            "endpoint",
+            FIELD,
             format!("has an invalid port in {url:?}"),
         ))
     }
@@ -208,6 +266,64 @@ mod tests {
         ] {
             let e = Endpoint::parse(bad, true).unwrap_err();
             assert_eq!(e.field(), Some("endpoint"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_with_a_path_keep_it() {
+        let plain = PlainHttp::LoopbackOnly;
+        let e = Endpoint::parse_with_path("https://sts.tencentcloudapi.com", plain).unwrap();
+        assert_eq!(e.url, "https://sts.tencentcloudapi.com/");
+        assert_eq!(e.host, "sts.tencentcloudapi.com");
+        assert!(e.is_root());
+
+        let e = Endpoint::parse_with_path("http://127.0.0.1:8080/", plain).unwrap();
+        assert_eq!(e.host, "127.0.0.1:8080");
+        assert!(e.is_root());
+
+        let e = Endpoint::parse_with_path("http://[::1]:9/a/b/", plain).unwrap();
+        assert_eq!(e.url, "http://[::1]:9/a/b/");
+        assert_eq!(e.host, "[::1]:9");
+        assert!(!e.is_root());
+    }
+
+    #[test]
+    fn plain_http_is_refused_for_remote_hosts_when_loopback_only() {
+        for url in ["http://sts.tencentcloudapi.com/", "http://10.0.0.1/"] {
+            let e = Endpoint::parse_with_path(url, PlainHttp::LoopbackOnly).unwrap_err();
+            assert_eq!(e.field(), Some("endpoint"));
+            assert!(e.rule().unwrap().contains("https"), "{e}");
+        }
+        assert!(
+            Endpoint::parse_with_path("http://metadata.tencentyun.com/x/", PlainHttp::Allowed)
+                .is_ok()
+        );
+        for url in ["http://localhost:1/", "http://127.0.0.2/", "http://[::1]/"] {
+            assert!(
+                Endpoint::parse_with_path(url, PlainHttp::LoopbackOnly).is_ok(),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_endpoints_with_a_path_are_refused() {
+        for url in [
+            "",
+            "ftp://host/",
+            "https://",
+            "https://:80/",
+            "https://host:port/",
+            "https://host:99999/",
+            "https://user@host/",
+            "https://host/?q=1",
+            "https://host/#f",
+            "https://ho st/",
+            "https://[::1/",
+            "https://[::1]x/",
+        ] {
+            let e = Endpoint::parse_with_path(url, PlainHttp::Allowed).unwrap_err();
+            assert_eq!(e.field(), Some("endpoint"), "{url:?}");
         }
     }
 }

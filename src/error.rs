@@ -161,6 +161,21 @@ impl Error {
         self
     }
 
+    /// Puts `context` (what was being done, such as which URL a request
+    /// went to) in front of the detail of a transport error, the reason of
+    /// an invalid response or the rule of invalid input; other kinds carry
+    /// their own context already and are returned as they are.
+    pub(crate) fn with_context(mut self, context: &str) -> Error {
+        let text = match &mut self.inner.repr {
+            Repr::Transport { detail: text, .. }
+            | Repr::InvalidResponse { reason: text, .. }
+            | Repr::InvalidInput { rule: text, .. } => text,
+            Repr::Service(_) | Repr::HttpStatus { .. } | Repr::Credentials { .. } => return self,
+        };
+        *text = Cow::Owned(format!("{context}: {text}"));
+        self
+    }
+
     fn new(repr: Repr) -> Error {
         Error {
             inner: Box::new(Inner { repr, source: None }),
@@ -410,6 +425,19 @@ mod tests {
             std::mem::size_of::<Result<(), Error>>(),
             std::mem::size_of::<usize>()
         );
+    }
+
+    #[test]
+    fn context_goes_in_front_of_the_detail_and_keeps_the_kind() {
+        let e = Error::transport(TransportKind::Timeout, "timeout: global")
+            .with_context("request to http://127.0.0.1:9/");
+        assert_eq!(e.transport_kind(), Some(TransportKind::Timeout));
+        assert_eq!(
+            e.to_string(),
+            "timed out: request to http://127.0.0.1:9/: timeout: global"
+        );
+        let e = Error::http_status(500, b"oops").with_context("request to x");
+        assert_eq!(e.to_string(), "unexpected http status 500");
     }
 
     #[test]

@@ -92,7 +92,9 @@ pub(crate) fn post(
     Ok(Answer { status, body, date })
 }
 
-/// Sorts a `ureq` error into this crate's categories.
+/// Sorts a `ureq` error into this crate's categories. The client's SCF calls
+/// and the credential providers' requests both go through here, so that a
+/// failure is the same kind of [`Error`] whoever made the request.
 ///
 /// The detail text is ureq's own message: it names hosts and causes, never
 /// header values, so it cannot carry a secret. `through_socks` says whether

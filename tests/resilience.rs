@@ -1,7 +1,6 @@
 //! Retries, the rate limit, clock-skew correction and proxies, against
-//! fault-injecting servers on loopback (see `support`).
+//! fault-injecting servers on loopback (see `support::fault_server`).
 
-#[path = "support/fault_server.rs"]
 mod support;
 
 use std::io::{Read, Write};
@@ -12,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use scf_invoke::{InvokeRequest, RetryPolicy, TransportKind};
-use support::{client, closed_port, error_body, ok_body, Server};
+use support::fault_server::{client, closed_port, error_body, ok_body, Server, READ_TIMEOUT};
 
 /// Short pauses, so that the tests are quick.
 fn quick_retries() -> RetryPolicy {
@@ -713,7 +712,7 @@ fn start_proxy(refuse: bool) -> (Server, Arc<Mutex<ProxyLog>>) {
 /// Copies bytes both ways until either side closes or stays silent.
 fn pipe(client: TcpStream, upstream: TcpStream) {
     let copy = |mut from: TcpStream, mut to: TcpStream| {
-        from.set_read_timeout(Some(support::READ_TIMEOUT)).unwrap();
+        from.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
         let mut buffer = [0u8; 8192];
         while let Ok(n) = from.read(&mut buffer) {
             if n == 0 || to.write_all(&buffer[..n]).is_err() {

@@ -2,20 +2,19 @@
 //! issued by a private CA made for the test.
 #![cfg(feature = "rustls")]
 
-#[path = "support/fault_server.rs"]
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread;
-use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use scf_invoke::{InvokeRequest, RetryPolicy, TransportKind};
-use support::{client, ok_body};
+use support::accept_loop::{Listener, Policy};
+use support::fault_server::{client, ok_body, READ_TIMEOUT, SERVER_LIFETIME};
+use support::request_reader::RequestReader;
 
 /// A private CA and a server certificate it issued for 127.0.0.1.
 struct Pki {
@@ -62,92 +61,42 @@ fn make_pki() -> Pki {
 /// An HTTPS server on loopback that answers every request with success.
 /// Counts the requests it answered.
 struct TlsServer {
-    addr: SocketAddr,
-    connections: Arc<AtomicUsize>,
+    listener: Listener,
     answered: Arc<AtomicUsize>,
 }
 
 impl TlsServer {
     fn start(config: Arc<rustls::ServerConfig>) -> TlsServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let addr = listener.local_addr().expect("an address");
-        listener.set_nonblocking(true).expect("non-blocking");
-        let connections = Arc::new(AtomicUsize::new(0));
         let answered = Arc::new(AtomicUsize::new(0));
-        let (accepted, counter) = (connections.clone(), answered.clone());
-        thread::spawn(move || {
-            let deadline = Instant::now() + support::SERVER_LIFETIME;
-            while Instant::now() < deadline {
-                let Ok((stream, _)) = listener.accept() else {
-                    thread::sleep(Duration::from_millis(5));
-                    continue;
-                };
-                accepted.fetch_add(1, Ordering::SeqCst);
-                let (config, counter) = (config.clone(), counter.clone());
-                thread::spawn(move || {
-                    stream.set_nonblocking(false).expect("blocking");
-                    stream
-                        .set_read_timeout(Some(support::READ_TIMEOUT))
-                        .expect("timeout");
-                    let connection = rustls::ServerConnection::new(config).expect("a session");
-                    let mut tls = rustls::StreamOwned::new(connection, stream);
-                    // A client that rejects the certificate ends the
-                    // handshake, and with it this loop.
-                    while read_request(&mut tls) {
-                        let body = ok_body("r-tls");
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-                            body.len()
-                        );
-                        if tls.write_all(head.as_bytes()).is_err()
-                            || tls.write_all(body.as_bytes()).is_err()
-                            || tls.flush().is_err()
-                        {
-                            return;
-                        }
-                        counter.fetch_add(1, Ordering::SeqCst);
-                    }
-                });
+        let counter = answered.clone();
+        let policy = Policy::concurrent(SERVER_LIFETIME, READ_TIMEOUT);
+        let listener = Listener::start(policy, move |accepted| {
+            let connection = rustls::ServerConnection::new(config.clone()).expect("a session");
+            let mut tls = rustls::StreamOwned::new(connection, accepted.stream);
+            let mut reader = RequestReader::default();
+            // A client that rejects the certificate ends the handshake, and
+            // with it this loop.
+            while reader.read_request(&mut tls).is_some() {
+                let body = ok_body("r-tls");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                if tls.write_all(head.as_bytes()).is_err()
+                    || tls.write_all(body.as_bytes()).is_err()
+                    || tls.flush().is_err()
+                {
+                    return;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
             }
         });
-        TlsServer {
-            addr,
-            connections,
-            answered,
-        }
+        TlsServer { listener, answered }
     }
 
     fn url(&self) -> String {
-        format!("https://{}", self.addr)
+        format!("https://{}", self.listener.addr)
     }
-}
-
-/// Reads one request (head and Content-Length body); false at the end.
-fn read_request(stream: &mut impl Read) -> bool {
-    let mut data = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => data.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => data.extend_from_slice(&chunk[..n]),
-        }
-    }
-    true
 }
 
 fn hello() -> InvokeRequest {
@@ -183,7 +132,7 @@ fn the_bundled_roots_reject_the_private_ca_and_nothing_is_retried() {
         "{error:?}"
     );
     assert_eq!(server.answered.load(Ordering::SeqCst), 0);
-    assert_eq!(server.connections.load(Ordering::SeqCst), 1, "no retry");
+    assert_eq!(server.listener.connections(), 1, "no retry");
 }
 
 #[test]

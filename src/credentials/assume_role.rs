@@ -6,10 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::cache::{CachedCredentials, DEFAULT_REFRESH_MARGIN};
-use super::http::{Endpoint, HttpClient};
+use super::cache::CachedCredentials;
+use super::http::HttpClient;
+use super::settings::FetchSettings;
 use super::sts;
 use super::{Clock, Credentials, ProvideCredentials};
+use crate::endpoint::Endpoint;
 use crate::Error;
 
 /// The region sent with `AssumeRole` unless another is set. STS is a global
@@ -50,11 +52,7 @@ pub struct AssumeRoleCredentialsBuilder {
     session_name: String,
     duration_seconds: u64,
     region: String,
-    endpoint: String,
-    connect_timeout: Duration,
-    timeout: Duration,
-    refresh_margin: Duration,
-    clock: Clock,
+    settings: FetchSettings,
 }
 
 /// One `AssumeRole` call per refresh.
@@ -95,11 +93,7 @@ impl AssumeRoleCredentials {
             session_name: session_name.into(),
             duration_seconds: sts::DEFAULT_DURATION_SECONDS,
             region: DEFAULT_REGION.to_owned(),
-            endpoint: sts::DEFAULT_ENDPOINT.to_owned(),
-            connect_timeout: sts::DEFAULT_CONNECT_TIMEOUT,
-            timeout: sts::DEFAULT_TIMEOUT,
-            refresh_margin: DEFAULT_REFRESH_MARGIN,
-            clock: Clock::default(),
+            settings: sts::settings(),
         }
     }
 }
@@ -136,27 +130,27 @@ impl AssumeRoleCredentialsBuilder {
     /// accepted only for a loopback host, for tests. Default:
     /// `https://sts.tencentcloudapi.com/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> AssumeRoleCredentialsBuilder {
-        self.endpoint = url.into();
+        self.settings.endpoint = url.into();
         self
     }
 
     /// How long to wait for a connection to STS. Default: 5 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> AssumeRoleCredentialsBuilder {
-        self.connect_timeout = timeout;
+        self.settings.connect_timeout = timeout;
         self
     }
 
     /// How long one call to STS may take in all, connecting included.
     /// Default: 15 seconds.
     pub fn timeout(mut self, timeout: Duration) -> AssumeRoleCredentialsBuilder {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
         self
     }
 
     /// How long before expiry to refresh the credentials. Default: 5
     /// minutes (see [`CachedCredentials`]).
     pub fn refresh_margin(mut self, margin: Duration) -> AssumeRoleCredentialsBuilder {
-        self.refresh_margin = margin;
+        self.settings.refresh.margin = margin;
         self
     }
 
@@ -166,7 +160,7 @@ impl AssumeRoleCredentialsBuilder {
         mut self,
         now: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> AssumeRoleCredentialsBuilder {
-        self.clock = Clock::new(now);
+        self.settings.refresh.clock = Clock::new(now);
         self
     }
 
@@ -186,7 +180,7 @@ impl AssumeRoleCredentialsBuilder {
         sts::check_session_name(&self.session_name)?;
         sts::check_duration(self.duration_seconds)?;
         sts::check_region(&self.region)?;
-        let endpoint = sts::endpoint(&self.endpoint)?;
+        let endpoint = sts::endpoint(&self.settings.endpoint)?;
 
         let assume_role = AssumeRole {
             source: self.source,
@@ -195,14 +189,10 @@ impl AssumeRoleCredentialsBuilder {
             duration_seconds: self.duration_seconds,
             region: self.region,
             endpoint,
-            http: HttpClient::new(self.connect_timeout, self.timeout),
-            clock: self.clock.clone(),
+            http: self.settings.http_client(),
+            clock: self.settings.refresh.clock.clone(),
         };
-        let cache = CachedCredentials::builder(assume_role)
-            .name("sts AssumeRole")
-            .refresh_margin(self.refresh_margin)
-            .shared_clock(self.clock)
-            .build();
+        let cache = self.settings.refresh.cache("sts AssumeRole", assume_role);
         Ok(AssumeRoleCredentials { cache })
     }
 }

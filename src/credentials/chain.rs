@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::cache::{chain_text, EarlierFailure, DEFAULT_REFRESH_MARGIN};
+use super::cache::{chain_text, EarlierFailure};
 use super::environment;
 use super::instance_role::InstanceRoleCredentialsBuilder;
+use super::settings::Refresh;
 use super::{
     Clock, Credentials, EnvLookup, InstanceRoleCredentials, MaskedId, ProfileCredentials,
     ProvideCredentials, WebIdentityCredentials,
@@ -93,8 +94,7 @@ pub struct DefaultChain {
     instance_role: Arc<InstanceRoleCredentials>,
     instance_role_enabled: bool,
     sts_endpoint: Option<String>,
-    refresh_margin: Duration,
-    clock: Clock,
+    refresh: Refresh,
     chosen: OnceLock<Chosen>,
     /// Held while searching; holds what the last failed search said.
     searching: Mutex<Option<String>>,
@@ -120,8 +120,7 @@ pub struct DefaultChainBuilder {
     instance_role: InstanceRoleCredentialsBuilder,
     instance_role_enabled: bool,
     sts_endpoint: Option<String>,
-    refresh_margin: Duration,
-    clock: Clock,
+    refresh: Refresh,
 }
 
 impl DefaultChain {
@@ -142,8 +141,7 @@ impl DefaultChain {
             instance_role: InstanceRoleCredentials::builder(),
             instance_role_enabled: true,
             sts_endpoint: None,
-            refresh_margin: DEFAULT_REFRESH_MARGIN,
-            clock: Clock::default(),
+            refresh: Refresh::default(),
         }
     }
 
@@ -195,9 +193,7 @@ impl DefaultChain {
         // 4. TKE's OIDC identity.
         match WebIdentityCredentials::builder_from_env(&self.env)? {
             Presence::Found(builder) => {
-                let mut builder = builder
-                    .refresh_margin(self.refresh_margin)
-                    .shared_clock(self.clock.clone());
+                let mut builder = builder.shared_refresh(self.refresh.clone());
                 if let Some(endpoint) = &self.sts_endpoint {
                     builder = builder.endpoint(endpoint.clone());
                 }
@@ -379,7 +375,7 @@ impl DefaultChainBuilder {
     /// How long before expiry to refresh temporary credentials. Default: 5
     /// minutes (see [`CachedCredentials`](super::CachedCredentials)).
     pub fn refresh_margin(mut self, margin: Duration) -> DefaultChainBuilder {
-        self.refresh_margin = margin;
+        self.refresh.margin = margin;
         self
     }
 
@@ -388,7 +384,7 @@ impl DefaultChainBuilder {
         mut self,
         now: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> DefaultChainBuilder {
-        self.clock = Clock::new(now);
+        self.refresh.clock = Clock::new(now);
         self
     }
 
@@ -416,8 +412,7 @@ impl DefaultChainBuilder {
         }
         let instance_role = self
             .instance_role
-            .refresh_margin(self.refresh_margin)
-            .shared_clock(self.clock.clone())
+            .shared_refresh(self.refresh.clone())
             .build()?;
         Ok(DefaultChain {
             env: self.env,
@@ -425,8 +420,7 @@ impl DefaultChainBuilder {
             instance_role: Arc::new(instance_role),
             instance_role_enabled: self.instance_role_enabled,
             sts_endpoint: self.sts_endpoint,
-            refresh_margin: self.refresh_margin,
-            clock: self.clock,
+            refresh: self.refresh,
             chosen: OnceLock::new(),
             searching: Mutex::new(None),
             failed_searches: AtomicU64::new(0),

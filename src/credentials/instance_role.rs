@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::answer;
-use super::cache::{chain_text, CachedCredentials, DEFAULT_REFRESH_MARGIN};
+use super::cache::{chain_text, CachedCredentials};
 use super::chain::Presence;
-use super::http::{Endpoint, HttpClient, PlainHttp};
+use super::http::HttpClient;
+use super::settings::{FetchSettings, Refresh};
 use super::{Clock, Credentials, ProvideCredentials};
+use crate::endpoint::{Endpoint, PlainHttp};
 use crate::Error;
 
 /// Where the metadata service lists the instance's role.
@@ -48,11 +50,7 @@ pub struct InstanceRoleCredentials {
 /// Builds an [`InstanceRoleCredentials`].
 #[derive(Debug)]
 pub struct InstanceRoleCredentialsBuilder {
-    endpoint: String,
-    connect_timeout: Duration,
-    timeout: Duration,
-    refresh_margin: Duration,
-    clock: Clock,
+    settings: FetchSettings,
 }
 
 /// The metadata service, asked afresh on each refresh.
@@ -74,11 +72,11 @@ impl InstanceRoleCredentials {
     /// Starts building a provider.
     pub fn builder() -> InstanceRoleCredentialsBuilder {
         InstanceRoleCredentialsBuilder {
-            endpoint: DEFAULT_ENDPOINT.to_owned(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
-            refresh_margin: DEFAULT_REFRESH_MARGIN,
-            clock: Clock::default(),
+            settings: FetchSettings::new(
+                DEFAULT_ENDPOINT,
+                DEFAULT_CONNECT_TIMEOUT,
+                DEFAULT_TIMEOUT,
+            ),
         }
     }
 
@@ -91,7 +89,7 @@ impl InstanceRoleCredentials {
             Ok(Presence::Absent(reason)) => Presence::Absent(reason),
             Err(error) => Presence::Absent(format!(
                 "no role from the metadata service at {}: {}",
-                self.metadata.endpoint.url(),
+                self.metadata.endpoint.url,
                 chain_text(&error)
             )),
         }
@@ -125,28 +123,28 @@ impl InstanceRoleCredentialsBuilder {
     /// the metadata service speaks nothing else. Default:
     /// `http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> InstanceRoleCredentialsBuilder {
-        self.endpoint = url.into();
+        self.settings.endpoint = url.into();
         self
     }
 
     /// How long to wait for a connection to the metadata service.
     /// Default: 1 second.
     pub fn connect_timeout(mut self, timeout: Duration) -> InstanceRoleCredentialsBuilder {
-        self.connect_timeout = timeout;
+        self.settings.connect_timeout = timeout;
         self
     }
 
     /// How long one request to the metadata service may take in all,
     /// connecting included. Default: 2 seconds.
     pub fn timeout(mut self, timeout: Duration) -> InstanceRoleCredentialsBuilder {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
         self
     }
 
     /// How long before expiry to refresh the credentials. Default: 5
     /// minutes (see [`CachedCredentials`]).
     pub fn refresh_margin(mut self, margin: Duration) -> InstanceRoleCredentialsBuilder {
-        self.refresh_margin = margin;
+        self.settings.refresh.margin = margin;
         self
     }
 
@@ -156,12 +154,13 @@ impl InstanceRoleCredentialsBuilder {
         mut self,
         now: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> InstanceRoleCredentialsBuilder {
-        self.clock = Clock::new(now);
+        self.settings.refresh.clock = Clock::new(now);
         self
     }
 
-    pub(crate) fn shared_clock(mut self, clock: Clock) -> InstanceRoleCredentialsBuilder {
-        self.clock = clock;
+    /// The default chain's refresh margin and clock.
+    pub(crate) fn shared_refresh(mut self, refresh: Refresh) -> InstanceRoleCredentialsBuilder {
+        self.settings.refresh = refresh;
         self
     }
 
@@ -173,19 +172,18 @@ impl InstanceRoleCredentialsBuilder {
     /// for `endpoint` when it is not an `http` or `https` URL with a host,
     /// or has a user name, query or fragment.
     pub fn build(self) -> Result<InstanceRoleCredentials, Error> {
-        let mut url = self.endpoint;
+        let mut url = self.settings.endpoint.clone();
         if !url.ends_with('/') {
             url.push('/');
         }
         let metadata = Arc::new(Metadata {
-            endpoint: Endpoint::parse("endpoint", &url, PlainHttp::Allowed)?,
-            http: HttpClient::new(self.connect_timeout, self.timeout),
+            endpoint: Endpoint::parse_with_path(&url, PlainHttp::Allowed)?,
+            http: self.settings.http_client(),
         });
-        let cache = CachedCredentials::builder(Arc::clone(&metadata))
-            .name("the cvm instance role")
-            .refresh_margin(self.refresh_margin)
-            .shared_clock(self.clock)
-            .build();
+        let cache = self
+            .settings
+            .refresh
+            .cache("the cvm instance role", Arc::clone(&metadata));
         Ok(InstanceRoleCredentials { metadata, cache })
     }
 }
@@ -194,7 +192,7 @@ impl Metadata {
     /// The role bound to the instance; absent when the service answers 404,
     /// as it does on an instance without a role.
     fn role_name(&self) -> Result<Presence<String>, Error> {
-        let url = self.endpoint.url();
+        let url = &self.endpoint.url;
         let reply = self.http.get(url)?;
         if reply.status == 404 {
             return Ok(Presence::Absent(format!(
@@ -218,7 +216,7 @@ impl Metadata {
     }
 
     fn credentials_for(&self, role: &str) -> Result<Credentials, Error> {
-        let url = format!("{}{role}", self.endpoint.url());
+        let url = format!("{}{role}", self.endpoint.url);
         let reply = self.http.get(&url)?;
         if reply.status != 200 {
             return Err(Error::http_status(reply.status, &reply.body));
@@ -293,7 +291,7 @@ mod tests {
         assert!(provider
             .metadata
             .endpoint
-            .url()
+            .url
             .ends_with("security-credentials/"));
     }
 

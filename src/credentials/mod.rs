@@ -56,6 +56,7 @@ mod environment;
 mod http;
 mod instance_role;
 mod profile;
+mod settings;
 mod sts;
 mod web_identity;
 

@@ -9,8 +9,10 @@
 use std::time::Duration;
 
 use super::answer;
-use super::http::{Endpoint, HttpClient, PlainHttp, Reply};
+use super::http::{HttpClient, Reply};
+use super::settings::FetchSettings;
 use super::Credentials;
+use crate::endpoint::{Endpoint, PlainHttp};
 use crate::signer::{self, Payload, SigningParams};
 use crate::Error;
 
@@ -24,6 +26,11 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 const CONTENT_TYPE: &str = "application/json";
+
+/// The endpoint and timeouts both STS providers start from.
+pub(crate) fn settings() -> FetchSettings {
+    FetchSettings::new(DEFAULT_ENDPOINT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+}
 
 /// How an STS request is authorized.
 pub(crate) enum Authorization<'a> {
@@ -59,7 +66,7 @@ pub(crate) fn send(
                 secret_id: credentials.secret_id(),
                 secret_key: credentials.secret_key(),
                 service: SERVICE,
-                host: endpoint.authority(),
+                host: &endpoint.host,
                 method: "POST",
                 query: "",
                 content_type: CONTENT_TYPE,
@@ -77,7 +84,7 @@ pub(crate) fn send(
     let mut headers = vec![
         ("Authorization", authorization.as_str()),
         ("Content-Type", CONTENT_TYPE),
-        ("Host", endpoint.authority()),
+        ("Host", endpoint.host.as_str()),
         ("X-TC-Action", call.action),
         ("X-TC-Version", VERSION),
         ("X-TC-Timestamp", timestamp.as_str()),
@@ -90,7 +97,7 @@ pub(crate) fn send(
     }
 
     // Step 3: send, and read the answer.
-    let reply = http.post(endpoint.url(), &headers, call.body)?;
+    let reply = http.post(&endpoint.url, &headers, call.body)?;
     read_answer(call.action, &reply)
 }
 
@@ -140,7 +147,7 @@ fn service_error(what: &str, value: &serde_json::Value, body: &[u8]) -> Error {
 /// Checks an STS endpoint: https (plain http only for a loopback test
 /// server), and the root path, the only one a TC3 signature covers.
 pub(crate) fn endpoint(url: &str) -> Result<Endpoint, Error> {
-    let endpoint = Endpoint::parse("endpoint", url, PlainHttp::LoopbackOnly)?;
+    let endpoint = Endpoint::parse_with_path(url, PlainHttp::LoopbackOnly)?;
     if !endpoint.is_root() {
         return Err(Error::invalid_input(
             "endpoint",

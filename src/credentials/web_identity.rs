@@ -9,11 +9,13 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::cache::{CachedCredentials, DEFAULT_REFRESH_MARGIN};
+use super::cache::CachedCredentials;
 use super::chain::Presence;
-use super::http::{Endpoint, HttpClient};
+use super::http::HttpClient;
+use super::settings::{FetchSettings, Refresh};
 use super::sts;
 use super::{Clock, Credentials, EnvLookup, ProvideCredentials};
+use crate::endpoint::Endpoint;
 use crate::Error;
 
 /// The variables TKE sets in a pod whose service account is bound to a
@@ -60,11 +62,7 @@ pub struct WebIdentityCredentialsBuilder {
     token_file: PathBuf,
     session_name: Option<String>,
     duration_seconds: u64,
-    endpoint: String,
-    connect_timeout: Duration,
-    timeout: Duration,
-    refresh_margin: Duration,
-    clock: Clock,
+    settings: FetchSettings,
 }
 
 /// One `AssumeRoleWithWebIdentity` call per refresh.
@@ -110,11 +108,7 @@ impl WebIdentityCredentials {
             token_file: token_file.into(),
             session_name: None,
             duration_seconds: sts::DEFAULT_DURATION_SECONDS,
-            endpoint: sts::DEFAULT_ENDPOINT.to_owned(),
-            connect_timeout: sts::DEFAULT_CONNECT_TIMEOUT,
-            timeout: sts::DEFAULT_TIMEOUT,
-            refresh_margin: DEFAULT_REFRESH_MARGIN,
-            clock: Clock::default(),
+            settings: sts::settings(),
         }
     }
 
@@ -210,27 +204,27 @@ impl WebIdentityCredentialsBuilder {
     /// accepted only for a loopback host, for tests. Default:
     /// `https://sts.tencentcloudapi.com/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> WebIdentityCredentialsBuilder {
-        self.endpoint = url.into();
+        self.settings.endpoint = url.into();
         self
     }
 
     /// How long to wait for a connection to STS. Default: 5 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> WebIdentityCredentialsBuilder {
-        self.connect_timeout = timeout;
+        self.settings.connect_timeout = timeout;
         self
     }
 
     /// How long one call to STS may take in all, connecting included.
     /// Default: 15 seconds.
     pub fn timeout(mut self, timeout: Duration) -> WebIdentityCredentialsBuilder {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
         self
     }
 
     /// How long before expiry to refresh the credentials. Default: 5
     /// minutes (see [`CachedCredentials`]).
     pub fn refresh_margin(mut self, margin: Duration) -> WebIdentityCredentialsBuilder {
-        self.refresh_margin = margin;
+        self.settings.refresh.margin = margin;
         self
     }
 
@@ -240,12 +234,13 @@ impl WebIdentityCredentialsBuilder {
         mut self,
         now: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> WebIdentityCredentialsBuilder {
-        self.clock = Clock::new(now);
+        self.settings.refresh.clock = Clock::new(now);
         self
     }
 
-    pub(crate) fn shared_clock(mut self, clock: Clock) -> WebIdentityCredentialsBuilder {
-        self.clock = clock;
+    /// The default chain's refresh margin and clock.
+    pub(crate) fn shared_refresh(mut self, refresh: Refresh) -> WebIdentityCredentialsBuilder {
+        self.settings.refresh = refresh;
         self
     }
 
@@ -277,7 +272,7 @@ impl WebIdentityCredentialsBuilder {
         if self.token_file.as_os_str().is_empty() {
             return Err(Error::invalid_input("token_file", "must not be empty"));
         }
-        let endpoint = sts::endpoint(&self.endpoint)?;
+        let endpoint = sts::endpoint(&self.settings.endpoint)?;
 
         let web_identity = WebIdentity {
             region: self.region,
@@ -287,14 +282,13 @@ impl WebIdentityCredentialsBuilder {
             session_name: self.session_name,
             duration_seconds: self.duration_seconds,
             endpoint,
-            http: HttpClient::new(self.connect_timeout, self.timeout),
-            clock: self.clock.clone(),
+            http: self.settings.http_client(),
+            clock: self.settings.refresh.clock.clone(),
         };
-        let cache = CachedCredentials::builder(web_identity)
-            .name("sts AssumeRoleWithWebIdentity")
-            .refresh_margin(self.refresh_margin)
-            .shared_clock(self.clock)
-            .build();
+        let cache = self
+            .settings
+            .refresh
+            .cache("sts AssumeRoleWithWebIdentity", web_identity);
         Ok(WebIdentityCredentials { cache })
     }
 }
