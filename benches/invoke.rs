@@ -9,7 +9,9 @@
 //! POST will be answered with an error body; that is still one round trip
 //! of about the same size, which is all the baseline needs.)
 //!
-//! Run with `cargo bench --bench invoke`; the ratio prints at the end.
+//! Run with `cargo bench --bench invoke`. Criterion reports each side on
+//! its own; the ratio, measured in alternating batches (see
+//! `support/paired.rs`), prints at the end.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -17,8 +19,8 @@ use std::time::Duration;
 use criterion::Criterion;
 use scf_invoke::{Client, Credentials, InvokeRequest};
 
-#[path = "support/ratio.rs"]
-mod ratio;
+#[path = "support/paired.rs"]
+mod paired;
 #[path = "support/server.rs"]
 mod server;
 
@@ -31,7 +33,10 @@ fn endpoint() -> String {
     format!("http://{}/", server::spawn())
 }
 
-fn bench_invoke(c: &mut Criterion) {
+/// A client and the request it sends, a bare agent, and the URL both post
+/// to; both sides are checked to really succeed, or the bench would time
+/// error paths.
+fn setup() -> (Client, InvokeRequest, ureq::Agent, String) {
     let url = endpoint();
     let client = Client::builder()
         .region("ap-guangzhou")
@@ -42,23 +47,31 @@ fn bench_invoke(c: &mut Criterion) {
     let request = InvokeRequest::new("hello").event_json(EVENT);
     let agent = ureq::Agent::new_with_defaults();
 
-    // Both must really succeed, or the bench would time error paths.
     let output = client.invoke(&request).expect("the server answers");
     assert_eq!(output.return_value(), "\"ok\"");
     assert_eq!(raw_post(&agent, &url).len(), server::SUCCESS.len());
+    (client, request, agent, url)
+}
 
+fn bench_invoke(
+    c: &mut Criterion,
+    client: &Client,
+    request: &InvokeRequest,
+    agent: &ureq::Agent,
+    url: &str,
+) {
     let mut group = c.benchmark_group("invoke");
     group
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(Duration::from_secs(3));
     group.bench_function("ours", |b| {
         b.iter(|| {
             client
-                .invoke(black_box(&request))
+                .invoke(black_box(request))
                 .expect("the server answers")
         });
     });
-    group.bench_function("raw_ureq", |b| b.iter(|| raw_post(&agent, black_box(&url))));
+    group.bench_function("raw_ureq", |b| b.iter(|| raw_post(agent, black_box(url))));
     group.finish();
 }
 
@@ -76,16 +89,24 @@ fn raw_post(agent: &ureq::Agent, url: &str) -> Vec<u8> {
 }
 
 fn main() {
-    let run = ratio::Run::start();
     let mut criterion = Criterion::default().configure_from_args();
-    bench_invoke(&mut criterion);
+    let (client, request, agent, url) = setup();
+    bench_invoke(&mut criterion, &client, &request, &agent, &url);
     criterion.final_summary();
-    run.report(
-        "invoke: keep-alive round trip vs a raw ureq POST",
-        &[ratio::Pair {
-            ours: "invoke/ours",
-            floor: "invoke/raw_ureq",
-            budget: Some(1.2),
-        }],
-    );
+
+    if paired::wanted("invoke") {
+        let comparison = paired::compare(
+            || {
+                black_box(
+                    client
+                        .invoke(black_box(&request))
+                        .expect("the server answers"),
+                );
+            },
+            || {
+                black_box(raw_post(&agent, black_box(&url)));
+            },
+        );
+        paired::print("invoke", &comparison, Some(1.2));
+    }
 }
