@@ -103,7 +103,7 @@ pub fn print(name: &str, comparison: &Comparison, budget: Option<f64>) {
         None => String::new(),
     };
     println!(
-        "{name:<14} ours {:>11}  floor {:>11}  ratio {median:.3}x (quartiles {low:.3}-{high:.3}, \
+        "{name:<24} ours {:>11}  floor {:>11}  ratio {median:.3}x (quartiles {low:.3}-{high:.3}, \
          {} rounds)  {verdict}",
         human(comparison.ours),
         human(comparison.floor),
