@@ -118,6 +118,12 @@ fn bench_signing(c: &mut Criterion) {
             b.iter(|| floor.sign());
         });
     }
+
+    // What a client-side cache of the derived key could save per call.
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("signing_key", |b| {
+        b.iter(|| signer::signing_key(black_box(SECRET_KEY), black_box("2023-11-14"), SERVICE));
+    });
     group.finish();
 }
 
