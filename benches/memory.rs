@@ -143,17 +143,18 @@ fn main() {
     let body_len = escaped_len + r#"{"FunctionName":"hello","ClientContext":}"#.len();
     let floor = event_len + body_len;
 
-    let ratio = peak as f64 / event_len as f64;
+    let times = |bytes: usize| bytes as f64 / event_len as f64;
+    let ratio = times(peak);
     println!("memory: peak heap of one Invoke with a {event_len}-byte event");
     println!(
-        "  body sent:      {body_len} bytes ({:.3}x the event, from escaping)",
-        body_len as f64 / event_len as f64
+        "  body sent  {body_len:>9} bytes  {:.3}x the event (escaping)",
+        times(body_len)
     );
     println!(
-        "  floor:          {floor} bytes ({:.3}x: the event and the body)",
-        floor as f64 / event_len as f64
+        "  floor      {floor:>9} bytes  {:.3}x (the event and the body)",
+        times(floor)
     );
-    println!("  peak above start: {peak} bytes = {ratio:.3}x the event (budget {BUDGET:.1}x)");
+    println!("  peak       {peak:>9} bytes  {ratio:.3}x (budget {BUDGET:.1}x)");
     if ratio > BUDGET {
         println!("  OVER budget");
         std::process::exit(1);
