@@ -12,12 +12,13 @@
 //!   crate's own work per call; the gap between the two baselines is what
 //!   the agent's configuration and the protocol's headers cost inside ureq.
 //!
-//! The server is `support/server.rs`, a fixed-answer loopback server. When
-//! the emulator lands, `endpoint()` below is the only thing to change: start
-//! the emulator there and return its URL. (It checks signatures, so the raw
-//! POSTs will be answered with an error body; that is still one round trip
-//! of about the same size, which is all a baseline needs. The size check in
-//! `setup` would then go.)
+//! The server is `support/server.rs`, a fixed-answer loopback server. To
+//! use the emulator instead, change `Server` and `endpoint()` below and
+//! nothing else: build an emulator with these credentials, no rate limit
+//! (`.rate_limit(None)`), no records (`.record_limit(0)`) and a function
+//! `hello` returning `"ok"`, start it, and return its URL with it. It checks
+//! signatures, so it answers the raw POSTs with an error body: still one
+//! round trip of about the same size, which is all a baseline needs.
 //!
 //! Run with `cargo bench --bench invoke`. Criterion reports each side on
 //! its own; the ratios, measured in alternating batches (see
@@ -55,12 +56,17 @@ const HEADERS_AS_OURS: [(&str, &str); 7] = [
     ),
 ];
 
-/// Where every side posts to: `http://127.0.0.1:<port>/`.
-fn endpoint() -> String {
-    format!("http://{}/", server::spawn())
+/// What keeps the server running while the bench uses it; the fixed
+/// server's thread lives as long as the process.
+type Server = ();
+
+/// The server every side posts to, and its URL.
+fn endpoint() -> (String, Server) {
+    (format!("http://{}/", server::spawn()), ())
 }
 
 struct Sides {
+    _server: Server,
     client: Client,
     request: InvokeRequest,
     raw: ureq::Agent,
@@ -71,7 +77,7 @@ struct Sides {
 /// Builds every side and checks that each really succeeds, or the bench
 /// would time error paths.
 fn setup() -> Sides {
-    let url = endpoint();
+    let (url, server) = endpoint();
     let client = Client::builder()
         .region("ap-guangzhou")
         .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
@@ -91,6 +97,7 @@ fn setup() -> Sides {
         .user_agent("scf-invoke/0.1.0")
         .build();
     let sides = Sides {
+        _server: server,
         client,
         request,
         raw: ureq::Agent::new_with_defaults(),
@@ -104,7 +111,7 @@ fn setup() -> Sides {
         .expect("the server answers");
     assert_eq!(output.return_value(), "\"ok\"");
     for answer in [raw_post(&sides), raw_post_as_ours(&sides)] {
-        assert_eq!(answer.len(), server::SUCCESS.len());
+        assert!(!answer.is_empty(), "the server answers");
     }
     sides
 }
