@@ -57,7 +57,9 @@
 //! # Ok::<(), scf_invoke::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -138,43 +140,49 @@ impl fmt::Debug for SigningParams<'_> {
 /// intermediate stage, for tests and for debugging a mismatch with a server.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
-    canonical_request: String,
-    string_to_sign: String,
-    signed_headers: String,
-    credential_scope: String,
-    signature: String,
-    authorization: String,
+    // The canonical request, the string to sign and the Authorization value,
+    // one after another in one allocation. The other stages are parts of
+    // these: the signed headers are a line of the canonical request, the
+    // scope a line of the string to sign, the signature the end of the
+    // Authorization value. One allocation instead of six: on a small body,
+    // allocating and formatting cost as much as the hashing.
+    text: String,
+    canonical_request: Range<usize>,
+    string_to_sign: Range<usize>,
+    signed_headers: Range<usize>,
+    credential_scope: Range<usize>,
+    authorization: Range<usize>,
 }
 
 impl Signed {
     /// The canonical request that was hashed.
     pub fn canonical_request(&self) -> &str {
-        &self.canonical_request
+        &self.text[self.canonical_request.clone()]
     }
 
     /// The string that was signed.
     pub fn string_to_sign(&self) -> &str {
-        &self.string_to_sign
+        &self.text[self.string_to_sign.clone()]
     }
 
     /// The signed header names, `;`-separated, such as `content-type;host`.
     pub fn signed_headers(&self) -> &str {
-        &self.signed_headers
+        &self.text[self.signed_headers.clone()]
     }
 
     /// `<date>/<service>/tc3_request`.
     pub fn credential_scope(&self) -> &str {
-        &self.credential_scope
+        &self.text[self.credential_scope.clone()]
     }
 
     /// The signature, 64 lowercase hex digits.
     pub fn signature(&self) -> &str {
-        &self.signature
+        &self.text[self.authorization.end - HEX_LEN..self.authorization.end]
     }
 
     /// The value of the `Authorization` header.
     pub fn authorization(&self) -> &str {
-        &self.authorization
+        &self.text[self.authorization.clone()]
     }
 }
 
@@ -183,10 +191,10 @@ impl fmt::Debug for Signed {
     // timestamp expires, so Debug output (which ends up in logs) omits it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signed")
-            .field("canonical_request", &self.canonical_request)
-            .field("string_to_sign", &self.string_to_sign)
-            .field("signed_headers", &self.signed_headers)
-            .field("credential_scope", &self.credential_scope)
+            .field("canonical_request", &self.canonical_request())
+            .field("string_to_sign", &self.string_to_sign())
+            .field("signed_headers", &self.signed_headers())
+            .field("credential_scope", &self.credential_scope())
             .field("signature", &"<redacted>")
             .finish()
     }
@@ -208,43 +216,89 @@ impl fmt::Debug for Signed {
 /// ASCII, spaces and tabs.
 pub fn sign(params: &SigningParams<'_>) -> Result<Signed, Error> {
     validate(params)?;
-    let date = utc_date(params.timestamp)?;
+    let date = Date::of(params.timestamp)?;
+    let date = date.as_str();
+    let headers = canonical_headers(params.content_type, params.host, params.headers)?;
+
+    // Every stage is written into one buffer, sized up front: on a small
+    // body, formatting and allocating around the hashes cost as much as the
+    // hashes themselves (benches/signing.rs).
+    let headers_len: usize = headers.iter().map(|(n, v)| 2 * n.len() + v.len() + 2).sum();
+    let scope_len = date.len() + 1 + params.service.len() + "/tc3_request".len();
+    let mut text = String::with_capacity(
+        params.method.len()
+            + params.query.len()
+            + 2 * headers_len
+            + params.secret_id.len()
+            + 2 * scope_len
+            + 3 * HEX_LEN
+            + 128,
+    );
 
     // Step 1: the canonical request.
-    let headers = canonical_headers(params.content_type, params.host, params.headers)?;
-    let payload_hash = match params.payload {
-        Payload::Bytes(body) => sha256_hex(body),
-        Payload::Unsigned => sha256_hex(UNSIGNED_PAYLOAD.as_bytes()),
+    for part in [params.method, "\n/\n", params.query, "\n"] {
+        text.push_str(part);
+    }
+    for (name, value) in &headers {
+        for part in [name, ":", value, "\n"] {
+            text.push_str(part);
+        }
+    }
+    text.push('\n');
+    let signed_start = text.len();
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            text.push(';');
+        }
+        text.push_str(name);
+    }
+    let signed_headers = signed_start..text.len();
+    text.push('\n');
+    let payload = match params.payload {
+        Payload::Bytes(body) => body,
+        Payload::Unsigned => UNSIGNED_PAYLOAD.as_bytes(),
     };
-    let canonical_request = format!(
-        "{}\n/\n{}\n{}\n{}\n{}",
-        params.method, params.query, headers.canonical, headers.signed, payload_hash
-    );
+    push_hex(&mut text, &sha256(payload));
+    let canonical_request = 0..text.len();
 
     // Step 2: the string to sign, bound to a date and a service by the scope.
-    let credential_scope = format!("{date}/{}/tc3_request", params.service);
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{credential_scope}\n{}",
-        params.timestamp,
-        sha256_hex(canonical_request.as_bytes())
-    );
+    let request_hash = sha256(text.as_bytes());
+    let sts_start = text.len();
+    text.push_str(ALGORITHM);
+    text.push('\n');
+    push_decimal(&mut text, params.timestamp);
+    text.push('\n');
+    let scope_start = text.len();
+    for part in [date, "/", params.service, "/tc3_request"] {
+        text.push_str(part);
+    }
+    let credential_scope = scope_start..text.len();
+    text.push('\n');
+    push_hex(&mut text, &request_hash);
+    let string_to_sign = sts_start..text.len();
 
     // Step 3: the signing key, then the signature.
-    let key = signing_key(params.secret_key, &date, params.service);
-    let signature = hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()));
+    let key = signing_key(params.secret_key, date, params.service);
+    let signature = hmac_sha256(&key, text[string_to_sign.clone()].as_bytes());
 
     // Step 4: the Authorization header.
-    let authorization = format!(
-        "{ALGORITHM} Credential={}/{credential_scope}, SignedHeaders={}, Signature={signature}",
-        params.secret_id, headers.signed
-    );
+    let authorization_start = text.len();
+    for part in [ALGORITHM, " Credential=", params.secret_id, "/"] {
+        text.push_str(part);
+    }
+    text.extend_from_within(credential_scope.clone());
+    text.push_str(", SignedHeaders=");
+    text.extend_from_within(signed_headers.clone());
+    text.push_str(", Signature=");
+    push_hex(&mut text, &signature);
+    let authorization = authorization_start..text.len();
 
     Ok(Signed {
+        text,
         canonical_request,
         string_to_sign,
-        signed_headers: headers.signed,
+        signed_headers,
         credential_scope,
-        signature,
         authorization,
     })
 }
@@ -254,11 +308,19 @@ pub fn sign(params: &SigningParams<'_>) -> Result<Signed, Error> {
 ///
 /// `date` is `YYYY-MM-DD`, as [`utc_date`] returns it.
 pub fn signing_key(secret_key: &str, date: &str, service: &str) -> [u8; 32] {
-    let mut k_secret = Vec::with_capacity(3 + secret_key.len());
-    k_secret.extend_from_slice(b"TC3");
-    k_secret.extend_from_slice(secret_key.as_bytes());
+    // "TC3" + secret_key, on the stack for any key of a sane length.
+    let mut short = [0u8; 128];
+    let long;
+    let k_secret = if 3 + secret_key.len() <= short.len() {
+        short[..3].copy_from_slice(b"TC3");
+        short[3..3 + secret_key.len()].copy_from_slice(secret_key.as_bytes());
+        &short[..3 + secret_key.len()]
+    } else {
+        long = [b"TC3", secret_key.as_bytes()].concat();
+        &long[..]
+    };
 
-    let k_date = hmac_sha256(&k_secret, date.as_bytes());
+    let k_date = hmac_sha256(k_secret, date.as_bytes());
     let k_service = hmac_sha256(&k_date, service.as_bytes());
     hmac_sha256(&k_service, b"tc3_request")
 }
@@ -271,46 +333,67 @@ pub fn signing_key(secret_key: &str, date: &str, service: &str) -> [u8; 32] {
 /// error for `timestamp` outside `0..=MAX_TIMESTAMP`: the service's scope
 /// has no way to write a date before 1970 or after 9999.
 pub fn utc_date(timestamp: i64) -> Result<String, Error> {
-    if !(0..=MAX_TIMESTAMP).contains(&timestamp) {
-        return Err(Error::invalid_input(
-            "timestamp",
-            format!(
-                "must be between 0 and {MAX_TIMESTAMP} (9999-12-31T23:59:59Z), got {timestamp}"
-            ),
-        ));
+    Date::of(timestamp).map(|date| date.as_str().to_owned())
+}
+
+/// A date as `YYYY-MM-DD`, kept on the stack.
+struct Date([u8; 10]);
+
+impl Date {
+    fn of(timestamp: i64) -> Result<Date, Error> {
+        if !(0..=MAX_TIMESTAMP).contains(&timestamp) {
+            return Err(Error::invalid_input(
+                "timestamp",
+                format!(
+                    "must be between 0 and {MAX_TIMESTAMP} (9999-12-31T23:59:59Z), got {timestamp}"
+                ),
+            ));
+        }
+        let datetime = time::OffsetDateTime::from_unix_timestamp(timestamp).map_err(|_| {
+            Error::invalid_input(
+                "timestamp",
+                format!("{timestamp} is not a representable time"),
+            )
+        })?;
+        let date = datetime.date();
+
+        // The range check above keeps the year within 1970..=9999.
+        let mut text = *b"0000-00-00";
+        let fields = [
+            (0..4, date.year().unsigned_abs()),
+            (5..7, u32::from(u8::from(date.month()))),
+            (8..10, u32::from(date.day())),
+        ];
+        for (range, mut value) in fields {
+            for digit in text[range].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        Ok(Date(text))
     }
-    let datetime = time::OffsetDateTime::from_unix_timestamp(timestamp).map_err(|_| {
-        Error::invalid_input(
-            "timestamp",
-            format!("{timestamp} is not a representable time"),
-        )
-    })?;
-    let date = datetime.date();
-    Ok(format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    ))
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("BUG: a date is written in ASCII digits")
+    }
 }
 
-/// The canonical header block and the signed-header list.
-struct CanonicalHeaders {
-    canonical: String,
-    signed: String,
-}
+/// The headers to sign as (name, value), lowercased and trimmed, sorted by
+/// name. Values borrow from the inputs when they are already in canonical
+/// form, as the client's always are.
+type CanonicalHeaders<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
-fn canonical_headers(
-    content_type: &str,
-    host: &str,
-    extra: &[(&str, &str)],
-) -> Result<CanonicalHeaders, Error> {
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(2 + extra.len());
+fn canonical_headers<'a>(
+    content_type: &'a str,
+    host: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Result<CanonicalHeaders<'a>, Error> {
+    let mut headers: CanonicalHeaders<'a> = Vec::with_capacity(2 + extra.len());
     headers.push((
-        "content-type".to_owned(),
-        trim_spaces(content_type).to_ascii_lowercase(),
+        "content-type".into(),
+        ascii_lowercase(trim_spaces(content_type)),
     ));
-    headers.push(("host".to_owned(), host.to_ascii_lowercase()));
+    headers.push(("host".into(), ascii_lowercase(host)));
     for (name, value) in extra {
         let name = trim_spaces(name);
         if name.is_empty() || !name.bytes().all(is_token_byte) {
@@ -329,10 +412,7 @@ fn canonical_headers(
             ));
         }
         // The documentation lowercases values too ("x-tc-action:describeinstances").
-        headers.push((
-            name.to_ascii_lowercase(),
-            trim_spaces(value).to_ascii_lowercase(),
-        ));
+        headers.push((ascii_lowercase(name), ascii_lowercase(trim_spaces(value))));
     }
     headers.sort_by(|a, b| a.0.cmp(&b.0));
     if let Some(pair) = headers.windows(2).find(|pair| pair[0].0 == pair[1].0) {
@@ -341,20 +421,16 @@ fn canonical_headers(
             format!("header {:?} must be signed only once", pair[0].0),
         ));
     }
+    Ok(headers)
+}
 
-    let mut canonical = String::new();
-    let mut signed = String::new();
-    for (name, value) in &headers {
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(value);
-        canonical.push('\n');
-        if !signed.is_empty() {
-            signed.push(';');
-        }
-        signed.push_str(name);
+/// `text.to_ascii_lowercase()`, without a copy when nothing changes.
+fn ascii_lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
-    Ok(CanonicalHeaders { canonical, signed })
 }
 
 fn validate(params: &SigningParams<'_>) -> Result<(), Error> {
@@ -434,8 +510,54 @@ fn trim_spaces(text: &str) -> &str {
     text.trim_matches([' ', '\t'])
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// The length of a SHA-256 digest in hex.
+const HEX_LEN: usize = 64;
+
+/// Appends a 32-byte digest as lowercase hex.
+///
+/// The digits are looked up two at a time, written to the stack and
+/// appended in one piece: pushing them one `char` at a time (or
+/// `hex::encode`, which collects them into a new `String`) cost a fifth of a
+/// signature over a small body.
+fn push_hex(out: &mut String, digest: &[u8; 32]) {
+    let mut text = [0u8; HEX_LEN];
+    for (pair, byte) in text.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
+    }
+    out.push_str(std::str::from_utf8(&text).expect("BUG: hex digits are ASCII"));
+}
+
+/// The two lowercase hex digits of every byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0f]];
+        byte += 1;
+    }
+    pairs
+};
+
+/// Appends a timestamp, already checked to be in `0..=MAX_TIMESTAMP`, in
+/// decimal.
+fn push_decimal(out: &mut String, timestamp: i64) {
+    let mut value = timestamp.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("BUG: digits are ASCII"));
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
