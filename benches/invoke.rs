@@ -12,13 +12,12 @@
 //!   crate's own work per call; the gap between the two baselines is what
 //!   the agent's configuration and the protocol's headers cost inside ureq.
 //!
-//! The server is `support/server.rs`, a fixed-answer loopback server. To
-//! use the emulator instead, change `Server` and `endpoint()` below and
-//! nothing else: build an emulator with these credentials, no rate limit
-//! (`.rate_limit(None)`), no records (`.record_limit(0)`) and a function
-//! `hello` returning `"ok"`, start it, and return its URL with it. It checks
-//! signatures, so it answers the raw POSTs with an error body: still one
-//! round trip of about the same size, which is all a baseline needs.
+//! The server is the crate's in-process emulator, with its rate limit and
+//! its record of invocations off, so it does a service's work per call: it
+//! verifies each signature and runs the function. The raw POSTs are not
+//! signed, so it answers them with an error body of about the same size:
+//! still one round trip, which is all a baseline needs, and a little less
+//! work on the server's side than ours gets.
 //!
 //! Run with `cargo bench --bench invoke`. Criterion reports each side on
 //! its own; the ratios, measured in alternating batches (see
@@ -28,12 +27,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::Criterion;
+use scf_invoke::emulator::Emulator;
 use scf_invoke::{Client, Credentials, InvokeRequest};
 
 #[path = "support/paired.rs"]
 mod paired;
-#[path = "support/server.rs"]
-mod server;
 
 /// The event both sides send, and the body the client builds from it.
 const EVENT: &str = r#"{"name":"world"}"#;
@@ -56,13 +54,19 @@ const HEADERS_AS_OURS: [(&str, &str); 7] = [
     ),
 ];
 
-/// What keeps the server running while the bench uses it; the fixed
-/// server's thread lives as long as the process.
-type Server = ();
+/// What keeps the server running while the bench uses it.
+type Server = Emulator;
 
 /// The server every side posts to, and its URL.
 fn endpoint() -> (String, Server) {
-    (format!("http://{}/", server::spawn()), ())
+    let emulator = Emulator::builder()
+        .credentials("AKIDEXAMPLE", "secret")
+        .function("hello", |_| Ok("\"ok\"".to_owned()))
+        .rate_limit(None)
+        .record_limit(0)
+        .start()
+        .expect("the emulator starts on loopback");
+    (format!("{}/", emulator.url()), emulator)
 }
 
 struct Sides {
