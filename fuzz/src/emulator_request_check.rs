@@ -196,7 +196,7 @@ pub fn check(data: &[u8]) {
     // Step 2: the answer.
     let now = UNIX_EPOCH + Duration::from_secs(NOW as u64);
     let reply = handler().handle(&request, now);
-    let context = format!("{request:?}: {}", reply.text());
+    let context = Shown(&request, &reply);
     check_http(&reply, path, &context);
 
     // Step 3: what the body says.
@@ -259,7 +259,7 @@ fn authorize(
 }
 
 /// The status and headers.
-fn check_http(reply: &Reply, path: &str, context: &str) {
+fn check_http(reply: &Reply, path: &str, context: &Shown<'_>) {
     let path = path.split_once('?').map_or(path, |(path, _)| path);
     let expected = if path == "/" { 200 } else { 404 };
     assert_eq!(reply.status, expected, "{context}");
@@ -282,7 +282,7 @@ fn check_http(reply: &Reply, path: &str, context: &str) {
 }
 
 /// A success must be a registered function's, with what that function does.
-fn check_success(input: &Input, output: &scf_invoke::InvokeOutput, context: &str) {
+fn check_success(input: &Input, output: &scf_invoke::InvokeOutput, context: &Shown<'_>) {
     let params: Map<String, Value> = serde_json::from_slice(&input.body).unwrap_or_default();
     let text = |name: &str| params.get(name).and_then(Value::as_str).unwrap_or_default();
     let event_parameter = if input.invoke_function {
@@ -310,6 +310,16 @@ fn check_success(input: &Input, output: &scf_invoke::InvokeOutput, context: &str
         }
         "fails" => assert!(output.is_function_error(), "{context}"),
         other => panic!("a success for the unknown function {other:?}: {context}"),
+    }
+}
+
+/// A request and its reply, for a failure's message; written out only on failure, which
+/// keeps each run cheap.
+struct Shown<'a>(&'a HttpRequest<'a>, &'a Reply);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.0, self.1.text())
     }
 }
 
