@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the `sign` target's seeds from the known-answer vectors.
+"""Writes the seeds of the `sign`, `sign_verify` and `emulator_request` targets.
 
 Run from anywhere: python3 fuzz/seeds_from_vectors.py
 
@@ -8,6 +8,11 @@ fuzz/src/sign_check.rs decodes (see its module documentation), plus a few
 hand-picked inputs at the edges of the signer's rules. tests/fuzz_seeds.rs
 checks that every vector seed still signs to its vector's authorization, so
 a change to the format on one side only fails there.
+
+It also rewrites fuzz/seeds/sign_verify/ (a few of the same vectors behind an
+edit, see fuzz/src/sign_verify_check.rs, and inputs at the verifier's edges)
+and fuzz/seeds/emulator_request/ (requests written by hand, see
+fuzz/src/emulator_request_check.rs).
 """
 
 import json
@@ -15,7 +20,8 @@ import pathlib
 import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-OUT = ROOT / "fuzz" / "seeds" / "sign"
+SEEDS = ROOT / "fuzz" / "seeds"
+OUT = SEEDS / "sign"
 SEPARATOR = b"\xff"
 MAX_TIMESTAMP = 253_402_300_799
 
@@ -100,21 +106,146 @@ def edges():
     }
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.iterdir():
+# The edits of the sign_verify format's first four bytes.
+REPLACE, INSERT, REMOVE, SWAP_CASE = range(4)
+
+
+def edit(kind, position, byte, header):
+    return bytes([kind, position, byte, header])
+
+
+def sign_verify_seeds(vectors):
+    """Vectors of the documentation, as sent to the emulator, and the verifier's edges.
+
+    The decoder replaces the service, method and query, so any vector serves;
+    those of the documentation are the ones whose every field was checked by
+    hand.
+    """
+    seeds = {}
+    for index, vector in enumerate(vectors):
+        seeds[f"doc-{index}"] = edit(index % 4, 7 * index, ord("a"), index) + from_vector(vector)
+
+    base = dict(secret_id="AKIDEXAMPLE", secret_key="secret", service="scf",
+                host="scf.tencentcloudapi.com", method="POST", query="",
+                content_type="application/json", headers=[], body=b'{"FunctionName":"f"}',
+                timestamp=1_700_000_000)
+
+    def seed(change, **changes):
+        return change + encode(**{**base, **changes})
+
+    action = [("X-TC-Action", "Invoke"), ("X-TC-Region", "ap-guangzhou")]
+    return {
+        **seeds,
+        "body-byte-replaced": seed(edit(REPLACE, 3, ord("X"), 0)),
+        "body-byte-inserted-into-empty": seed(edit(INSERT, 0, ord("{"), 0), body=b""),
+        "body-unsigned-edited": seed(edit(REMOVE, 1, 0, 0), body=None),
+        "content-type-case-swapped": seed(edit(SWAP_CASE, 0, 0, 0)),
+        "content-type-space-inserted": seed(edit(INSERT, 0, ord(" "), 0)),
+        "content-type-spaced-out": seed(edit(REPLACE, 0, ord("\t"), 0),
+                                        content_type="\t application/json "),
+        "host-case-swapped": seed(edit(SWAP_CASE, 2, 0, 1), host="127.0.0.1:9000"),
+        "host-space-inserted": seed(edit(INSERT, 0, ord(" "), 1)),
+        "host-emptied": seed(edit(REMOVE, 0, 0, 1), host="h"),
+        "extra-value-emptied": seed(edit(REMOVE, 0, 0, 2), headers=[("X-TC-Region", "a")]),
+        "extra-value-control": seed(edit(INSERT, 1, 0x0A, 3), headers=action),
+        "extra-value-spaces": seed(edit(INSERT, 0, ord("\t"), 2),
+                                   headers=[(" x-tc-action ", "\t Invoke ")]),
+        "extra-header-is-client-own": seed(edit(REPLACE, 0, 0, 0),
+                                           headers=[("X-TC-Timestamp", "1")]),
+        "timestamp-epoch": seed(edit(REPLACE, 0, 0, 0), timestamp=0),
+        "timestamp-last-second": seed(edit(REPLACE, 0, 0, 0), timestamp=MAX_TIMESTAMP),
+        "timestamp-day-end": seed(edit(REPLACE, 0, 0, 0), timestamp=1_700_006_399),
+        "timestamp-day-start": seed(edit(REPLACE, 0, 0, 0), timestamp=1_699_920_000),
+        "secret-id-punctuation": seed(edit(REPLACE, 0, 0, 0), secret_id="AK=ID;x:y"),
+        "non-ascii-key-and-body": seed(edit(REPLACE, 0, 0x7F, 0), secret_key="s\u00e9cret",
+                                       body="\u672a".encode("utf-8")),
+        # The verifier once refused header names with punctuation the signer signs.
+        "found-header-name-token-punctuation": seed(
+            edit(REPLACE, 0, 0, 2), headers=[("X-TC+Region", "ap-guangzhou"),
+                                             ("x-a!#$%&'*.^_`|~", "1")]),
+    }
+
+
+def emulator_request(flags, body, skew=0, method="POST", path="/", authorization="",
+                     headers=()):
+    """One emulator_request input; see fuzz/src/emulator_request_check.rs."""
+    fields = [method, path, authorization]
+    for name, value in headers:
+        fields += [name, value]
+    encoded = [f.encode("utf-8") for f in fields] + [body]
+    head = bytes([flags, len(headers), skew & 0xFF])
+    return head + SEPARATOR.join(encoded)
+
+
+# The emulator_request format's flags.
+SIGN, UNSIGNED, INVOKE_FUNCTION, OWN_METHOD_AND_PATH, WITHOUT_COMMON = 1, 2, 4, 8, 16
+
+
+def emulator_request_seeds():
+    """A request of each kind the handler tells apart, most of them signed."""
+    return {
+        "echo": emulator_request(SIGN, b'{"FunctionName":"echo","ClientContext":"{\\"a\\":1}"}'),
+        "echo-tail-log": emulator_request(
+            SIGN, b'{"FunctionName":"echo","LogType":"Tail","Qualifier":"$LATEST"}'),
+        "echo-event": emulator_request(
+            SIGN, b'{"FunctionName":"echo","InvocationType":"Event","ClientContext":"[]"}'),
+        "echo-unsigned-payload": emulator_request(SIGN | UNSIGNED, b'{"FunctionName":"echo"}'),
+        "invoke-function": emulator_request(
+            SIGN | INVOKE_FUNCTION, b'{"FunctionName":"echo","Event":"\\"x\\"","Namespace":""}'),
+        "fails": emulator_request(
+            SIGN, b'{"FunctionName":"fails","RoutingKey":"{\\"k\\":\\"v\\"}"}'),
+        "unknown-function": emulator_request(SIGN, b'{"FunctionName":"nobody"}'),
+        "unknown-parameter": emulator_request(SIGN, b'{"FunctionName":"echo","Event":"{}"}'),
+        "event-not-json": emulator_request(SIGN, b'{"FunctionName":"echo","ClientContext":"{"}'),
+        "event-too-large": emulator_request(
+            SIGN, b'{"FunctionName":"echo","InvocationType":"Event","ClientContext":"'
+            + b"[" + b"1," * 300 + b'1]"}'),
+        "body-too-large": emulator_request(SIGN, b'{"FunctionName":"echo","ClientContext":"'
+                                           + b" " * 3100 + b'{}"}'),
+        "body-not-object": emulator_request(SIGN, b"[1]"),
+        "body-empty": emulator_request(SIGN, b""),
+        "signed-extra-headers": emulator_request(
+            SIGN, b'{"FunctionName":"echo"}',
+            headers=[("X-TC-Language", "en-US"), ("X-TC-Token", " t ")]),
+        "expired": emulator_request(SIGN, b'{"FunctionName":"echo"}', skew=101),
+        "repeated-action": emulator_request(SIGN, b'{"FunctionName":"echo"}',
+                                            headers=[("x-tc-action", "Invoke")]),
+        "unsigned-authorization": emulator_request(
+            0, b'{"FunctionName":"echo"}',
+            authorization="TC3-HMAC-SHA256 Credential=AKIDFUZZ/2023-11-14/scf/tc3_request, "
+                          "SignedHeaders=content-type;host, Signature=" + "0" * 64),
+        "no-authorization": emulator_request(0, b'{"FunctionName":"echo"}'),
+        "no-common-headers": emulator_request(SIGN | WITHOUT_COMMON, b'{"FunctionName":"echo"}'),
+        "get-with-query": emulator_request(SIGN | OWN_METHOD_AND_PATH, b"",
+                                           method="GET", path="/?Action=Invoke"),
+        "other-path": emulator_request(SIGN | OWN_METHOD_AND_PATH, b"{}", path="/v3?x=1"),
+    }
+
+
+def write(target, seeds):
+    out = SEEDS / target
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():
         old.unlink()
-    count = 0
+    for name, data in seeds.items():
+        (out / name).write_bytes(data)
+    print(f"wrote {len(seeds)} seeds to {out.relative_to(ROOT)}")
+
+
+def main():
+    seeds = {}
+    documentation = []
     for path in sorted((ROOT / "tests" / "data").glob("*.json")):
         vectors = json.loads(path.read_text(encoding="utf-8"))
         indices = range(len(vectors)) if "doc" in path.stem else chosen(vectors)
         for index in indices:
-            (OUT / f"{path.stem}-{index}").write_bytes(from_vector(vectors[index]))
-            count += 1
-    for name, data in edges().items():
-        (OUT / name).write_bytes(data)
-        count += 1
-    print(f"wrote {count} seeds to {OUT.relative_to(ROOT)}")
+            seeds[f"{path.stem}-{index}"] = from_vector(vectors[index])
+        if "doc" in path.stem:
+            documentation = vectors
+    seeds.update(edges())
+    write("sign", seeds)
+    write("sign_verify", sign_verify_seeds(documentation))
+    write("emulator_request", emulator_request_seeds())
 
 
 if __name__ == "__main__":

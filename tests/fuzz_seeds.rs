@@ -2,10 +2,16 @@
 //! so that `cargo test` runs them on every machine (the fuzzing itself needs
 //! `fuzz/run.sh`). A failure names the seed file.
 
+#[cfg(feature = "emulator")]
+#[path = "../fuzz/src/emulator_request_check.rs"]
+mod emulator_request_check;
 #[path = "../fuzz/src/response_check.rs"]
 mod response_check;
 #[path = "../fuzz/src/sign_check.rs"]
 mod sign_check;
+#[cfg(feature = "emulator")]
+#[path = "../fuzz/src/sign_verify_check.rs"]
+mod sign_verify_check;
 
 use std::fs;
 use std::panic;
@@ -54,6 +60,18 @@ fn sign_seeds_pass_the_differential_check() {
 #[test]
 fn response_seeds_pass_the_shape_check() {
     replay("response", response_check::check);
+}
+
+#[cfg(feature = "emulator")]
+#[test]
+fn sign_verify_seeds_pass_the_round_trip_check() {
+    replay("sign_verify", sign_verify_check::check);
+}
+
+#[cfg(feature = "emulator")]
+#[test]
+fn emulator_request_seeds_pass_the_handler_check() {
+    replay("emulator_request", emulator_request_check::check);
 }
 
 #[derive(Deserialize)]
