@@ -41,7 +41,10 @@ pub const TAIL_LIMIT: usize = 4 * 1024;
 pub const BACKGROUND_LIMIT: usize = 64;
 
 /// An HTTP request as received.
-#[derive(Clone, Copy, Debug)]
+///
+/// Its `Debug` output shows the `Authorization` and `X-TC-Token` headers
+/// as `<redacted>`, so logging a request leaks neither.
+#[derive(Clone, Copy)]
 pub struct HttpRequest<'a> {
     /// The method, as sent: `"POST"`.
     pub method: &'a str,
@@ -51,6 +54,26 @@ pub struct HttpRequest<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// The body.
     pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|&(name, value)| {
+                let secret = name.eq_ignore_ascii_case("authorization")
+                    || name.eq_ignore_ascii_case("x-tc-token");
+                (name, if secret { "<redacted>" } else { value })
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body", &String::from_utf8_lossy(self.body))
+            .finish()
+    }
 }
 
 /// A header looked up by name.
@@ -775,4 +798,33 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_request_redacts_its_credentials() {
+        let headers = [
+            (
+                "Authorization",
+                "TC3-HMAC-SHA256 Credential=AKID/x, Signature=deadbeef",
+            ),
+            ("x-tc-token", "session-token-value"),
+            ("X-TC-Action", "Invoke"),
+        ];
+        let request = HttpRequest {
+            method: "POST",
+            path: "/",
+            headers: &headers,
+            body: b"{}",
+        };
+        let text = format!("{request:?}");
+        assert!(
+            !text.contains("deadbeef") && !text.contains("session-token-value"),
+            "{text}"
+        );
+        assert!(text.contains("Invoke"), "{text}");
+    }
 }
