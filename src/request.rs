@@ -176,6 +176,37 @@ impl Common {
             serde_json::to_string(map).expect("BUG: a map of strings serializes as JSON")
         })
     }
+
+    /// The JSON body. Call only after the request's `validate`.
+    fn to_body(&self, invocation_type: Option<InvocationType>, event_field: EventField) -> Vec<u8> {
+        let routing_key = self.routing_key_json();
+        let event = self.event.as_json();
+        let (client_context, event) = match event_field {
+            EventField::ClientContext => (event, None),
+            EventField::Event => (None, event),
+        };
+        let body = Body {
+            function_name: &self.function_name,
+            invocation_type: invocation_type.map(InvocationType::as_str),
+            qualifier: self.qualifier.as_deref(),
+            client_context,
+            event,
+            log_type: self.log_type.map(LogType::as_str),
+            namespace: self.namespace.as_deref(),
+            routing_key: routing_key.as_deref(),
+        };
+        let strings = [
+            Some(body.function_name),
+            body.invocation_type,
+            body.qualifier,
+            body.client_context,
+            body.event,
+            body.log_type,
+            body.namespace,
+            body.routing_key,
+        ];
+        to_json_presized(&body, &strings)
+    }
 }
 
 /// The `Invoke` action: run a function, synchronously or as an event.
@@ -237,26 +268,8 @@ impl InvokeRequest {
 
     /// The JSON body. Call only after [`InvokeRequest::validate`].
     pub(crate) fn to_body(&self) -> Vec<u8> {
-        let routing_key = self.common.routing_key_json();
-        let body = InvokeBody {
-            function_name: &self.common.function_name,
-            invocation_type: self.invocation_type.map(InvocationType::as_str),
-            qualifier: self.common.qualifier.as_deref(),
-            client_context: self.common.event.as_json(),
-            log_type: self.common.log_type.map(LogType::as_str),
-            namespace: self.common.namespace.as_deref(),
-            routing_key: routing_key.as_deref(),
-        };
-        let strings = [
-            Some(body.function_name),
-            body.invocation_type,
-            body.qualifier,
-            body.client_context,
-            body.log_type,
-            body.namespace,
-            body.routing_key,
-        ];
-        to_json_presized(&body, &strings)
+        self.common
+            .to_body(self.invocation_type, EventField::ClientContext)
     }
 }
 
@@ -293,24 +306,7 @@ impl InvokeFunctionRequest {
 
     /// The JSON body. Call only after [`InvokeFunctionRequest::validate`].
     pub(crate) fn to_body(&self) -> Vec<u8> {
-        let routing_key = self.common.routing_key_json();
-        let body = InvokeFunctionBody {
-            function_name: &self.common.function_name,
-            qualifier: self.common.qualifier.as_deref(),
-            event: self.common.event.as_json(),
-            log_type: self.common.log_type.map(LogType::as_str),
-            namespace: self.common.namespace.as_deref(),
-            routing_key: routing_key.as_deref(),
-        };
-        let strings = [
-            Some(body.function_name),
-            body.qualifier,
-            body.event,
-            body.log_type,
-            body.namespace,
-            body.routing_key,
-        ];
-        to_json_presized(&body, &strings)
+        self.common.to_body(None, EventField::Event)
     }
 }
 
@@ -413,9 +409,13 @@ fn json_string_len(text: &str) -> usize {
     escaped + 2
 }
 
+/// The JSON body of either action. Fields left `None` are not sent, so
+/// `Invoke` never sends `Event` and `InvokeFunction` never sends
+/// `InvocationType` or `ClientContext`; the order of the fields is the
+/// order both actions' documentation lists them in.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct InvokeBody<'a> {
+struct Body<'a> {
     function_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     invocation_type: Option<&'a str>,
@@ -424,20 +424,6 @@ struct InvokeBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     client_context: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    log_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    namespace: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    routing_key: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct InvokeFunctionBody<'a> {
-    function_name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    qualifier: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     event: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log_type: Option<&'a str>,
@@ -445,6 +431,14 @@ struct InvokeFunctionBody<'a> {
     namespace: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     routing_key: Option<&'a str>,
+}
+
+/// Which field carries the event: `Invoke` calls it `ClientContext`,
+/// `InvokeFunction` calls it `Event`.
+#[derive(Clone, Copy)]
+enum EventField {
+    ClientContext,
+    Event,
 }
 
 /// The rule SCF documents for function names (the same rule is applied to
