@@ -68,6 +68,11 @@
 //!   emulator, or a gateway that terminates TLS); an `https://` endpoint is
 //!   refused when the client is built, with an error naming the features,
 //!   and so is any TLS option.
+//! - `emulator`: the `emulator` module, a local SCF endpoint that verifies
+//!   signatures as the service does, for offline development and tests
+//!   (adds `tiny_http`).
+//! - `cli`: the `scf-invoke` command-line tool; brings `emulator` (adds
+//!   `lexopt`, and `signal-hook` on Unix).
 //!
 //! # Timeouts
 //!
