@@ -17,7 +17,7 @@ use std::fs;
 use std::panic;
 use std::path::{Path, PathBuf};
 
-use scf_invoke::signer::{sign, Payload, SigningParams};
+use scf_invoke::signer::sign;
 use serde::Deserialize;
 
 /// The files of `fuzz/seeds/<target>/`, sorted, with their contents.
@@ -98,27 +98,8 @@ fn vector_seeds_decode_to_their_vectors() {
         let expected = &vectors[index.parse::<usize>().unwrap()].authorization;
 
         let input = sign_check::SignInput::decode(&bytes);
-        let headers: Vec<(&str, &str)> = input
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let signed = sign(&SigningParams {
-            secret_id: &input.secret_id,
-            secret_key: &input.secret_key,
-            service: &input.service,
-            host: &input.host,
-            method: &input.method,
-            query: &input.query,
-            content_type: &input.content_type,
-            headers: &headers,
-            payload: input
-                .payload
-                .as_deref()
-                .map_or(Payload::Unsigned, Payload::Bytes),
-            timestamp: input.timestamp,
-        })
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let headers = input.header_pairs();
+        let signed = sign(&input.params(&headers)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(signed.authorization(), expected, "{name}");
         matched += 1;
     }

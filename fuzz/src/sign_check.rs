@@ -47,6 +47,34 @@ pub struct SignInput {
 }
 
 impl SignInput {
+    /// The extra headers as the signer takes them.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect()
+    }
+
+    /// The signer's parameters for this input, with `headers` from
+    /// [`SignInput::header_pairs`].
+    pub fn params<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> SigningParams<'a> {
+        SigningParams {
+            secret_id: &self.secret_id,
+            secret_key: &self.secret_key,
+            service: &self.service,
+            host: &self.host,
+            method: &self.method,
+            query: &self.query,
+            content_type: &self.content_type,
+            headers,
+            payload: self
+                .payload
+                .as_deref()
+                .map_or(Payload::Unsigned, Payload::Bytes),
+            timestamp: self.timestamp,
+        }
+    }
+
     /// Decodes the format described in the module documentation. Never fails.
     pub fn decode(data: &[u8]) -> SignInput {
         let byte = |i: usize| data.get(i).copied().unwrap_or(0);
@@ -89,26 +117,8 @@ impl SignInput {
 /// Signs `data` both ways and panics, saying how, if the two disagree.
 pub fn check(data: &[u8]) {
     let input = SignInput::decode(data);
-    let headers: Vec<(&str, &str)> = input
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    let params = SigningParams {
-        secret_id: &input.secret_id,
-        secret_key: &input.secret_key,
-        service: &input.service,
-        host: &input.host,
-        method: &input.method,
-        query: &input.query,
-        content_type: &input.content_type,
-        headers: &headers,
-        payload: match &input.payload {
-            Some(body) => Payload::Bytes(body),
-            None => Payload::Unsigned,
-        },
-        timestamp: input.timestamp,
-    };
+    let headers = input.header_pairs();
+    let params = input.params(&headers);
 
     match (signer::sign(&params), reference::sign(&input)) {
         (Ok(signed), Ok(expected)) => {

@@ -42,7 +42,7 @@
 //! which would then be sent twice.
 
 use scf_invoke::emulator::{verify, HttpRequest, Rejection, Verified};
-use scf_invoke::signer::{self, Payload, Signed, SigningParams, UNSIGNED_PAYLOAD};
+use scf_invoke::signer::{self, Signed, SigningParams, UNSIGNED_PAYLOAD};
 use scf_invoke::Credentials;
 
 use super::sign_check::{reference, SignInput};
@@ -317,25 +317,12 @@ impl std::fmt::Debug for Change {
 
 /// Signs the input as changed; `None` where the signer refuses it.
 fn sign(input: &SignInput, change: &Change) -> Option<Signed> {
-    let headers: Vec<(&str, &str)> = input
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
+    let headers = input.header_pairs();
     signer::sign(&SigningParams {
         secret_id: change.secret_id.as_deref().unwrap_or(&input.secret_id),
         secret_key: change.secret_key.as_deref().unwrap_or(&input.secret_key),
         service: change.service.unwrap_or(&input.service),
-        host: &input.host,
-        method: &input.method,
-        query: &input.query,
-        content_type: &input.content_type,
-        headers: &headers,
-        payload: input
-            .payload
-            .as_deref()
-            .map_or(Payload::Unsigned, Payload::Bytes),
-        timestamp: input.timestamp,
+        ..input.params(&headers)
     })
     .ok()
 }
