@@ -44,6 +44,9 @@ enum Repr {
     Transport {
         kind: TransportKind,
         detail: Cow<'static, str>,
+        /// A timeout passed. Also set for `Connect`: a connection that
+        /// timed out is still one that was never made.
+        timed_out: bool,
     },
     HttpStatus {
         status: u16,
@@ -130,6 +133,17 @@ impl Error {
         Error::new(Repr::Transport {
             kind,
             detail: detail.into(),
+            timed_out: kind == TransportKind::Timeout,
+        })
+    }
+
+    /// Resolving the host or connecting took longer than allowed: a
+    /// `Connect` failure (nothing was sent) for which `is_timeout` holds.
+    pub(crate) fn connect_timeout(detail: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(Repr::Transport {
+            kind: TransportKind::Connect,
+            detail: detail.into(),
+            timed_out: true,
         })
     }
 
@@ -293,13 +307,12 @@ impl Error {
     /// Whether a timeout passed, while connecting or afterwards.
     pub fn is_timeout(&self) -> bool {
         matches!(
-            &self.inner.repr,
+            self.inner.repr,
             Repr::Transport {
-                kind: TransportKind::Timeout,
+                timed_out: true,
                 ..
             }
-        ) || matches!(&self.inner.repr, Repr::Transport { kind: TransportKind::Connect, detail }
-                if detail.contains("timed out"))
+        )
     }
 
     /// Whether the request certainly never left this machine: invalid input,
@@ -358,7 +371,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Repr::Transport { kind, detail } => {
+            Repr::Transport { kind, detail, .. } => {
                 let what = match kind {
                     TransportKind::Dns => "could not resolve host",
                     TransportKind::Connect => "could not connect",
@@ -385,9 +398,14 @@ impl fmt::Debug for Error {
                 .field("code", &e.code)
                 .field("message", &e.message)
                 .field("request_id", &e.request_id),
-            Repr::Transport { kind, detail } => {
-                d.field("transport_kind", kind).field("detail", detail)
-            }
+            Repr::Transport {
+                kind,
+                detail,
+                timed_out,
+            } => d
+                .field("transport_kind", kind)
+                .field("detail", detail)
+                .field("timed_out", timed_out),
             Repr::HttpStatus { status, excerpt } => {
                 d.field("status", status).field("body_excerpt", excerpt)
             }
@@ -438,6 +456,17 @@ mod tests {
         );
         let e = Error::http_status(500, b"oops").with_context("request to x");
         assert_eq!(e.to_string(), "unexpected http status 500");
+    }
+
+    #[test]
+    fn a_connect_timeout_is_a_timeout_that_sent_nothing() {
+        let e = Error::connect_timeout("connect timed out (timeout: connect)");
+        assert_eq!(e.transport_kind(), Some(TransportKind::Connect));
+        assert!(e.is_timeout() && e.is_not_sent());
+        let refused = Error::transport(TransportKind::Connect, "refused, not timed out");
+        assert!(!refused.is_timeout() && refused.is_not_sent());
+        let late = Error::transport(TransportKind::Timeout, "timeout: global");
+        assert!(late.is_timeout() && !late.is_not_sent());
     }
 
     #[test]

@@ -106,19 +106,12 @@ pub(crate) fn map_error(error: ureq::Error, through_socks: bool) -> Error {
     let mapped = match &error {
         U::HostNotFound => Error::transport(TransportKind::Dns, detail),
         U::ConnectionFailed => Error::transport(TransportKind::Connect, detail),
-        U::Timeout(timeout) => {
-            let phase = timeout.to_string();
-            // Before the connection exists nothing was sent, and a caller
-            // may treat it like any other failure to connect.
-            if phase.contains("resolve") || phase.contains("connect") {
-                Error::transport(
-                    TransportKind::Connect,
-                    format!("connect timed out ({phase})"),
-                )
-            } else {
-                Error::transport(TransportKind::Timeout, detail)
-            }
+        // Before the connection exists nothing was sent, and a caller may
+        // treat it like any other failure to connect.
+        U::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => {
+            Error::connect_timeout(format!("connect timed out ({detail})"))
         }
+        U::Timeout(_) => Error::transport(TransportKind::Timeout, detail),
         U::Io(io_error) => match io_error.kind() {
             io::ErrorKind::ConnectionRefused
             | io::ErrorKind::AddrNotAvailable
