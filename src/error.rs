@@ -335,7 +335,7 @@ impl Error {
     }
 
     /// Whether the service's code is `family` or one of its sub-codes.
-    fn code_is(&self, family: &str) -> bool {
+    pub(crate) fn code_is(&self, family: &str) -> bool {
         match self.code() {
             Some(code) => match code.strip_prefix(family) {
                 Some(rest) => rest.is_empty() || rest.starts_with('.'),

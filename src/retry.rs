@@ -199,13 +199,9 @@ pub(crate) fn reason(error: &Error) -> Option<Reason> {
             Some(500..=599) => Some(Reason::PossiblyExecuted),
             _ => None,
         },
-        ErrorKind::Service => {
-            let code = error.code().unwrap_or_default();
-            let internal = code
-                .strip_prefix("InternalError")
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
-            internal.then_some(Reason::PossiblyExecuted)
-        }
+        ErrorKind::Service => error
+            .code_is("InternalError")
+            .then_some(Reason::PossiblyExecuted),
         _ => None,
     }
 }
