@@ -56,24 +56,26 @@ pub struct WebIdentityCredentials {
 /// Builds a [`WebIdentityCredentials`].
 #[derive(Debug)]
 pub struct WebIdentityCredentialsBuilder {
+    role: Role,
+    settings: FetchSettings,
+}
+
+/// What each `AssumeRoleWithWebIdentity` asks for: collected by the builder,
+/// checked by `build`, then kept by the provider.
+#[derive(Debug)]
+struct Role {
     region: String,
     provider_id: String,
     role_arn: String,
     token_file: PathBuf,
     session_name: Option<String>,
     duration_seconds: u64,
-    settings: FetchSettings,
 }
 
 /// One `AssumeRoleWithWebIdentity` call per refresh.
 #[derive(Debug)]
 struct WebIdentity {
-    region: String,
-    provider_id: String,
-    role_arn: String,
-    token_file: PathBuf,
-    session_name: Option<String>,
-    duration_seconds: u64,
+    role: Role,
     endpoint: Endpoint,
     http: HttpClient,
     clock: Clock,
@@ -102,12 +104,14 @@ impl WebIdentityCredentials {
         token_file: impl Into<PathBuf>,
     ) -> WebIdentityCredentialsBuilder {
         WebIdentityCredentialsBuilder {
-            region: region.into(),
-            provider_id: provider_id.into(),
-            role_arn: role_arn.into(),
-            token_file: token_file.into(),
-            session_name: None,
-            duration_seconds: sts::DEFAULT_DURATION_SECONDS,
+            role: Role {
+                region: region.into(),
+                provider_id: provider_id.into(),
+                role_arn: role_arn.into(),
+                token_file: token_file.into(),
+                session_name: None,
+                duration_seconds: sts::DEFAULT_DURATION_SECONDS,
+            },
             settings: sts::settings(),
         }
     }
@@ -189,14 +193,14 @@ impl WebIdentityCredentialsBuilder {
     /// `RoleSessionName`: 2 to 128 of `[\w+=,.@-]`. Default:
     /// `scf-invoke-<Unix seconds>`, new on each refresh.
     pub fn session_name(mut self, name: impl Into<String>) -> WebIdentityCredentialsBuilder {
-        self.session_name = Some(name.into());
+        self.role.session_name = Some(name.into());
         self
     }
 
     /// `DurationSeconds`: how long the credentials last, from 1 to 43200
     /// seconds (the documented maximum). Default: 7200.
     pub fn duration_seconds(mut self, seconds: u64) -> WebIdentityCredentialsBuilder {
-        self.duration_seconds = seconds;
+        self.role.duration_seconds = seconds;
         self
     }
 
@@ -257,30 +261,25 @@ impl WebIdentityCredentialsBuilder {
     /// empty; `endpoint` not an `https` URL without a path (or `http` to a
     /// loopback host).
     pub fn build(self) -> Result<WebIdentityCredentials, Error> {
-        sts::check_region(&self.region)?;
-        if self.provider_id.is_empty() || self.provider_id.chars().any(char::is_control) {
+        sts::check_region(&self.role.region)?;
+        if self.role.provider_id.is_empty() || self.role.provider_id.chars().any(char::is_control) {
             return Err(Error::invalid_input(
                 "ProviderId",
                 "must be a non-empty identity provider name without control characters",
             ));
         }
-        sts::check_role_arn(&self.role_arn)?;
-        if let Some(name) = &self.session_name {
+        sts::check_role_arn(&self.role.role_arn)?;
+        if let Some(name) = &self.role.session_name {
             sts::check_session_name(name)?;
         }
-        sts::check_duration(self.duration_seconds)?;
-        if self.token_file.as_os_str().is_empty() {
+        sts::check_duration(self.role.duration_seconds)?;
+        if self.role.token_file.as_os_str().is_empty() {
             return Err(Error::invalid_input("token_file", "must not be empty"));
         }
         let endpoint = sts::endpoint(&self.settings.endpoint)?;
 
         let web_identity = WebIdentity {
-            region: self.region,
-            provider_id: self.provider_id,
-            role_arn: self.role_arn,
-            token_file: self.token_file,
-            session_name: self.session_name,
-            duration_seconds: self.duration_seconds,
+            role: self.role,
             endpoint,
             http: self.settings.http_client(),
             clock: self.settings.refresh.clock.clone(),
@@ -295,18 +294,18 @@ impl WebIdentityCredentialsBuilder {
 
 impl ProvideCredentials for WebIdentity {
     fn provide_credentials(&self) -> Result<Credentials, Error> {
-        let token = read_token(&self.token_file)?;
+        let token = read_token(&self.role.token_file)?;
         let timestamp = self.clock.unix_seconds();
-        let session_name = match &self.session_name {
+        let session_name = match &self.role.session_name {
             Some(name) => name.clone(),
             None => format!("scf-invoke-{timestamp}"),
         };
         let body = serde_json::to_vec(&WebIdentityBody {
-            provider_id: &self.provider_id,
+            provider_id: &self.role.provider_id,
             web_identity_token: &token,
-            role_arn: &self.role_arn,
+            role_arn: &self.role.role_arn,
             role_session_name: &session_name,
-            duration_seconds: self.duration_seconds,
+            duration_seconds: self.role.duration_seconds,
         })
         .expect("BUG: a struct of strings and a number always serializes");
         sts::send(
@@ -314,7 +313,7 @@ impl ProvideCredentials for WebIdentity {
             &self.endpoint,
             &sts::Call {
                 action: "AssumeRoleWithWebIdentity",
-                region: &self.region,
+                region: &self.role.region,
                 timestamp,
                 body: &body,
                 authorization: sts::Authorization::Skip,
