@@ -46,6 +46,16 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs the binary and checks it exits 2 (usage error or invalid input),
+/// names the problem on stderr, and prints nothing on stdout.
+fn assert_refused_before_sending(args: &[&str], expected: &str) {
+    let out = run(args, None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    assert!(text(&out.stdout).is_empty(), "{args:?}");
+}
+
 #[test]
 fn a_successful_invocation_prints_the_return_value() {
     let server = TestServer::start(vec![Reply::Json(success_body("{\"sum\":3}", "req-1"))]);
@@ -284,19 +294,7 @@ fn usage_errors_and_invalid_input_exit_2_and_send_nothing() {
         (vec!["invoke", "hello", "--unknown"], "unknown"),
     ];
     for (args, expected) in cases {
-        let out = run(&args, None);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
-        assert!(
-            text(&out.stderr).contains(expected),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
-        assert!(text(&out.stdout).is_empty(), "{args:?}");
+        assert_refused_before_sending(&args, expected);
     }
     assert!(
         server.received().is_empty(),
@@ -577,18 +575,7 @@ fn network_options_are_checked_before_sending() {
             "--clock-offset",
         ),
     ] {
-        let out = run(&args, None);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
-        assert!(
-            text(&out.stderr).contains(expected),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        assert_refused_before_sending(&args, expected);
     }
     assert!(server.received().is_empty());
 }
