@@ -54,7 +54,12 @@ impl Language {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Timeouts {
     pub(crate) connect: Duration,
-    pub(crate) call: Duration,
+    /// The bound on each stage after connecting: writing the request,
+    /// waiting for the answer, reading it.
+    pub(crate) response: Duration,
+    /// One deadline over the whole call, name resolution included; none by
+    /// default, because ureq pays for it with a thread per call.
+    pub(crate) call: Option<Duration>,
     pub(crate) idle: Duration,
 }
 
@@ -64,7 +69,8 @@ impl Default for Timeouts {
             connect: Duration::from_secs(10),
             // A synchronous invocation may run for 300 s on the server; the
             // margin covers queueing, a cold start and the response.
-            call: Duration::from_secs(330),
+            response: Duration::from_secs(330),
+            call: None,
             // The service closes idle keep-alive connections after 60 s.
             idle: Duration::from_secs(50),
         }
@@ -172,18 +178,41 @@ impl ClientBuilder {
         self
     }
 
-    /// How long establishing a connection may take, DNS and TLS included.
-    /// Default: 10 seconds.
+    /// How long opening a connection may take: TCP, and the TLS and proxy
+    /// handshakes. Default: 10 seconds.
+    ///
+    /// Name resolution is not covered: it uses the system resolver and its
+    /// own limits (with glibc, 5 seconds per attempt and 2 attempts for
+    /// each name server), unless [`timeout`](ClientBuilder::timeout) sets a
+    /// deadline over the whole call.
     pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeouts.connect = timeout;
         self
     }
 
-    /// How long a whole call may take, from connecting to the last byte of
-    /// the answer. Default: 330 seconds, since the service lets a
+    /// How long each stage after connecting may take: writing the request,
+    /// waiting for the answer to begin (the stage that covers the
+    /// function's run), and reading the answer. Each stage has the whole
+    /// amount to itself. Default: 330 seconds, since the service lets a
     /// synchronous invocation run for up to 300 seconds.
+    pub fn response_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeouts.response = timeout;
+        self
+    }
+
+    /// One deadline over the whole call, from resolving the endpoint's
+    /// name to the last byte of the answer. Default: none; the
+    /// [`connect_timeout`](ClientBuilder::connect_timeout) and the
+    /// [`response_timeout`](ClientBuilder::response_timeout) still bound
+    /// every stage but name resolution.
+    ///
+    /// It costs a thread per call: ureq 3 can only time out name
+    /// resolution by running it on a new thread, and it resolves the name
+    /// for every call, pooled connection or not. On loopback that made a
+    /// round trip about 1.5 times as long; against a real endpoint it is
+    /// small beside the network's latency.
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.timeouts.call = timeout;
+        self.timeouts.call = Some(timeout);
         self
     }
 
@@ -364,10 +393,11 @@ impl ClientBuilder {
             None => REQUEST_CLIENT.to_owned(),
         };
         for (field, value) in [
-            ("connect_timeout", self.timeouts.connect),
+            ("connect_timeout", Some(self.timeouts.connect)),
+            ("response_timeout", Some(self.timeouts.response)),
             ("timeout", self.timeouts.call),
         ] {
-            if value.is_zero() {
+            if value.is_some_and(|value| value.is_zero()) {
                 return Err(Error::invalid_input(field, "must be greater than zero"));
             }
         }
@@ -870,6 +900,11 @@ mod tests {
     fn zero_timeouts_and_bad_tags_are_refused() {
         let e = builder().timeout(Duration::ZERO).build().unwrap_err();
         assert_eq!(e.field(), Some("timeout"));
+        let e = builder()
+            .response_timeout(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("response_timeout"));
         let e = builder().request_client("tab\there").build().unwrap_err();
         assert_eq!(e.field(), Some("request_client"));
     }

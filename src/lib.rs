@@ -76,10 +76,21 @@
 //!
 //! # Timeouts
 //!
-//! Connecting may take 10 seconds; a whole call 330 seconds, since a
-//! synchronous invocation may run for 300 seconds on the server; idle
-//! connections are dropped after 50 seconds, before the service's 60-second
-//! keep-alive closes them. All three are set on [`ClientBuilder`].
+//! `ureq` sets none by default; this crate does. Opening a connection may
+//! take 10 seconds ([`ClientBuilder::connect_timeout`]). After that, each
+//! stage of the exchange may take 330 seconds on its own: writing the
+//! request, waiting for the answer (a synchronous invocation may run for
+//! 300 seconds on the server), and reading it
+//! ([`ClientBuilder::response_timeout`]). Idle connections are dropped
+//! after 50 seconds, before the service's 60-second keep-alive closes them
+//! ([`ClientBuilder::idle_timeout`]).
+//!
+//! There is no deadline over the whole call by default, and name
+//! resolution is left to the system resolver's own limits, because ureq 3
+//! can time out name resolution only by spawning a thread, and it resolves
+//! the name on every call, pooled connection or not.
+//! [`ClientBuilder::timeout`] sets one deadline over everything, name
+//! resolution included, at that cost.
 //!
 //! # Retries
 //!

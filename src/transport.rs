@@ -31,8 +31,16 @@ pub(crate) fn agent(
         .http_status_as_error(false)
         // A signed request must go where it was signed for.
         .max_redirects(0)
+        // Each stage gets its own bound rather than one global deadline:
+        // with any deadline over name resolution, ureq resolves on a new
+        // thread for every call, which is most of a keep-alive round
+        // trip's cost on a fast network. `call` opts into it.
         .timeout_connect(Some(timeouts.connect))
-        .timeout_global(Some(timeouts.call))
+        .timeout_send_request(Some(timeouts.response))
+        .timeout_send_body(Some(timeouts.response))
+        .timeout_recv_response(Some(timeouts.response))
+        .timeout_recv_body(Some(timeouts.response))
+        .timeout_global(timeouts.call)
         // Kept under the server's keep-alive time, so that a pooled
         // connection is dropped by us before the server closes it. ureq
         // also probes a pooled connection before reusing it (a
@@ -182,7 +190,36 @@ impl fmt::Debug for RedactedHeaders<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    fn agent_timeouts(timeouts: &Timeouts) -> ureq::config::Timeouts {
+        let agent = agent(timeouts, None, &TlsOptions::default()).unwrap();
+        agent.config().timeouts()
+    }
+
+    #[test]
+    fn no_deadline_covers_name_resolution_unless_asked() {
+        // ureq spawns a thread per call to resolve the host whenever one
+        // of these three is set.
+        let defaults = agent_timeouts(&Timeouts::default());
+        assert_eq!(
+            (defaults.global, defaults.per_call, defaults.resolve),
+            (None, None, None)
+        );
+        let response = Some(Timeouts::default().response);
+        assert_eq!(defaults.send_request, response);
+        assert_eq!(defaults.recv_response, response);
+        assert_eq!(defaults.recv_body, response);
+
+        let deadline = Duration::from_secs(5);
+        let timeouts = Timeouts {
+            call: Some(deadline),
+            ..Timeouts::default()
+        };
+        assert_eq!(agent_timeouts(&timeouts).global, Some(deadline));
+    }
 
     #[test]
     fn only_allow_listed_header_values_are_shown() {

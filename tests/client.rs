@@ -256,25 +256,30 @@ fn a_server_that_closes_without_answering_is_a_transport_failure() {
 }
 
 #[test]
-fn a_server_slower_than_the_timeout_times_out() {
-    let slow = Reply::Delay(
-        Duration::from_secs(3),
-        Box::new(Reply::Json(success_body("", "r"))),
-    );
-    let server = TestServer::start(vec![slow]);
-    let client = client_for(&server)
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let e = client.invoke(&InvokeRequest::new("hello")).unwrap_err();
-    assert!(e.is_timeout(), "{e:?}");
-    assert_eq!(e.transport_kind(), Some(TransportKind::Timeout));
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
+fn a_server_slower_than_either_timeout_times_out() {
+    let limit = Duration::from_millis(300);
+    type Setter = fn(ClientBuilder, Duration) -> ClientBuilder;
+    let setters: [(&str, Setter); 2] = [
+        ("response_timeout", ClientBuilder::response_timeout),
+        ("timeout", ClientBuilder::timeout),
+    ];
+    for (name, set) in setters {
+        let slow = Reply::Delay(
+            Duration::from_secs(3),
+            Box::new(Reply::Json(success_body("", "r"))),
+        );
+        let server = TestServer::start(vec![slow]);
+        let client = set(client_for(&server), limit).build().unwrap();
+        let started = Instant::now();
+        let e = client.invoke(&InvokeRequest::new("hello")).unwrap_err();
+        assert!(e.is_timeout(), "{name}: {e:?}");
+        assert_eq!(e.transport_kind(), Some(TransportKind::Timeout), "{name}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 #[test]

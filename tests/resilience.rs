@@ -343,6 +343,42 @@ fn a_slow_server_times_out_without_a_retry_by_default() {
 }
 
 #[test]
+fn an_answer_that_stalls_halfway_times_out_on_the_response_timeout() {
+    // The head and half the body arrive at once, then nothing: the stage
+    // that reads the body must be bounded too, not only the wait for the
+    // head.
+    let server = Server::start(|mut conn| {
+        if conn.read_request().is_some() {
+            let body = ok_body("r-stalled");
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.stream.write_all(head.as_bytes());
+            let _ = conn.stream.write_all(&body.as_bytes()[..body.len() / 2]);
+            let _ = conn.stream.flush();
+            thread::sleep(Duration::from_millis(1500));
+        }
+    });
+    let client = client(&server.url())
+        .response_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let error = client.invoke(&hello()).unwrap_err();
+
+    assert!(error.is_timeout(), "{error}");
+    assert_eq!(error.transport_kind(), Some(TransportKind::Timeout));
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn server_errors_are_retried_only_when_opted_in() {
     let body_for = |n: usize| match n {
         0 => error_body("InternalError", "try again", "r-internal"),

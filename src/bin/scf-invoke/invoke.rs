@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::time::Duration;
 
 use scf_invoke::credentials::DefaultChain;
 use scf_invoke::{
@@ -115,13 +116,18 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
     if let Some(endpoint) = &args.endpoint {
         builder = builder.endpoint(endpoint);
     }
-    if let Some(timeout) = args.timeout {
-        builder = builder.timeout(timeout);
-    }
+    // One deadline over the whole call: the thread per call it costs the
+    // library (see `ClientBuilder::timeout`) is nothing to a command run
+    // once, and a deadline is what a person at a terminal expects.
+    builder = builder.timeout(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
     builder = with_network_options(builder, &args.network)?;
     let client = builder.build().map_err(|e| e.to_string())?;
     Ok((client, event, routing_key))
 }
+
+/// The whole call's deadline when `--timeout` is not given: the 300 s a
+/// synchronous invocation may run, and a margin.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(330);
 
 fn with_network_options(
     mut builder: ClientBuilder,
