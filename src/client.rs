@@ -209,7 +209,7 @@ impl ClientBuilder {
     /// It costs a thread per call: ureq 3 can only time out name
     /// resolution by running it on a new thread, and it resolves the name
     /// for every call, pooled connection or not. On loopback that made a
-    /// round trip about 1.5 times as long; against a real endpoint it is
+    /// round trip about 1.4 times as long; against a real endpoint it is
     /// small beside the network's latency.
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeouts.call = Some(timeout);
