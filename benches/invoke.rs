@@ -221,7 +221,10 @@ fn main() {
     ];
     for (name, client, baseline, budget) in comparisons {
         if paired::wanted(name) {
-            let comparison = paired::compare(
+            // A round trip is about 130 us; batches of 2 ms hold 15 of
+            // them, so one slow wake-up skews a round less.
+            let comparison = paired::compare_in_batches(
+                Duration::from_millis(2),
                 || ours(client, &sides.request),
                 || {
                     black_box(baseline(&sides));

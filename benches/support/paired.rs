@@ -11,8 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-/// How long one batch should last: long enough to swamp the clock's
-/// resolution, short enough that load rarely changes within a round.
+/// How long one batch should last by default: long enough to swamp the
+/// clock's resolution, short enough that load rarely changes within a
+/// round.
 const BATCH: Duration = Duration::from_micros(250);
 
 /// How long one comparison may run, and at most how many rounds.
@@ -63,9 +64,22 @@ pub struct Comparison {
 }
 
 /// Runs `ours` and `floor` in alternating batches and compares them.
-pub fn compare(mut ours: impl FnMut(), mut floor: impl FnMut()) -> Comparison {
-    let ours_batch = batch_size(&mut ours);
-    let floor_batch = batch_size(&mut floor);
+#[allow(dead_code)] // Each bench includes this file; not all use both.
+pub fn compare(ours: impl FnMut(), floor: impl FnMut()) -> Comparison {
+    compare_in_batches(BATCH, ours, floor)
+}
+
+/// As [`compare`], with batches of about `batch`: for routines so slow
+/// that the default batch would hold one or two calls, whose ratios then
+/// scatter widely.
+#[allow(dead_code)]
+pub fn compare_in_batches(
+    batch: Duration,
+    mut ours: impl FnMut(),
+    mut floor: impl FnMut(),
+) -> Comparison {
+    let ours_batch = batch_size(batch, &mut ours);
+    let floor_batch = batch_size(batch, &mut floor);
 
     let started = Instant::now();
     let mut ours_times = Vec::new();
@@ -111,15 +125,15 @@ pub fn print(name: &str, comparison: &Comparison, budget: Option<f64>) {
     );
 }
 
-/// How many calls make a batch of about `BATCH`.
-fn batch_size(routine: &mut impl FnMut()) -> usize {
+/// How many calls make a batch of about `batch`.
+fn batch_size(batch: Duration, routine: &mut impl FnMut()) -> usize {
     let mut calls = 1;
     loop {
         let started = Instant::now();
         for _ in 0..calls {
             routine();
         }
-        if started.elapsed() >= BATCH || calls >= 1 << 24 {
+        if started.elapsed() >= batch || calls >= 1 << 24 {
             return calls;
         }
         calls *= 2;
