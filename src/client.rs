@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::credentials::{DefaultChain, ProvideCredentials};
-use crate::endpoint::{self, Endpoint};
-use crate::proxy::{self, ChosenProxy, ProxyUrl};
+use crate::endpoint::{self, Endpoint, GivenUrl};
+use crate::proxy::{self, ChosenProxy};
 use crate::rate_limit::RateLimiter;
 use crate::request::{InvokeFunctionRequest, InvokeRequest, PayloadLimits};
 use crate::response::{self, InvokeOutput};
@@ -109,7 +109,7 @@ pub struct ClientBuilder {
     clock_offset: i64,
     /// `None` means the default, true.
     correct_clock_skew: Option<bool>,
-    proxy: Option<ProxyUrl>,
+    proxy: Option<GivenUrl>,
     /// `None` means the default, true.
     proxy_from_env: Option<bool>,
     tls: TlsOptions,
@@ -117,7 +117,7 @@ pub struct ClientBuilder {
 
 #[derive(Debug)]
 enum EndpointChoice {
-    Url(String),
+    Url(GivenUrl),
     Regional,
 }
 
@@ -147,7 +147,7 @@ impl ClientBuilder {
     /// Plain `http://` is refused for a host that is not loopback, unless
     /// [`ClientBuilder::allow_insecure_http`] is set.
     pub fn endpoint(mut self, url: impl Into<String>) -> ClientBuilder {
-        self.endpoint = Some(EndpointChoice::Url(url.into()));
+        self.endpoint = Some(EndpointChoice::Url(GivenUrl::new(url)));
         self
     }
 
@@ -304,7 +304,7 @@ impl ClientBuilder {
     /// An explicit proxy is used for every endpoint; `NO_PROXY` does not
     /// apply to it.
     pub fn proxy(mut self, url: impl Into<String>) -> ClientBuilder {
-        self.proxy = Some(ProxyUrl::new(url.into()));
+        self.proxy = Some(GivenUrl::new(url));
         self
     }
 
@@ -380,7 +380,7 @@ impl ClientBuilder {
             Error::invalid_input("credentials", "are required: set credentials or a provider")
         })?;
         let endpoint_url = match self.endpoint {
-            Some(EndpointChoice::Url(url)) => url,
+            Some(EndpointChoice::Url(url)) => url.into_string(),
             Some(EndpointChoice::Regional) => endpoint::regional_endpoint(&region),
             None => endpoint::DEFAULT_ENDPOINT.to_owned(),
         };
@@ -420,7 +420,7 @@ impl ClientBuilder {
         };
 
         let proxy = proxy::choose(
-            self.proxy.as_ref().map(ProxyUrl::as_str),
+            self.proxy.as_ref().map(GivenUrl::as_str),
             self.proxy_from_env.unwrap_or(true),
             &endpoint,
             |name| std::env::var(name).ok(),
@@ -894,6 +894,17 @@ mod tests {
         assert_eq!(e.field(), Some("credentials"));
         let e = builder().region("AP Guangzhou").build().unwrap_err();
         assert_eq!(e.field(), Some("region"));
+    }
+
+    #[test]
+    fn a_password_in_the_endpoint_is_neither_shown_nor_repeated() {
+        let builder = builder().endpoint("https://user:pa55word@scf.example.com");
+        let shown = format!("{builder:?}");
+        assert!(shown.contains("https://***@scf.example.com"), "{shown}");
+        let e = builder.build().unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert_eq!(e.field(), Some("endpoint"));
+        assert!(!shown.contains("pa55word") && !text.contains("pa55word"));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! the one parser that checks every endpoint URL the crate is given (the
 //! SCF endpoint, the CVM metadata service, STS).
 
+use std::fmt;
+
 use crate::Error;
 
 /// The public endpoint, which routes to the region named in `X-TC-Region`.
@@ -15,6 +17,47 @@ pub const INTERNAL_ENDPOINT: &str = "https://scf.internal.tencentcloudapi.com";
 /// avoids a hop through the nearest region when the caller is far away.
 pub fn regional_endpoint(region: &str) -> String {
     format!("https://scf.{region}.tencentcloudapi.com")
+}
+
+/// Replaces the user information of a URL (`user:password@`), if any,
+/// with `***`, for `Debug`, logs and error messages.
+///
+/// Everything between the scheme and the last `@` goes, even past a `/`:
+/// a password is not supposed to hold one, but this text is shown exactly
+/// when a URL is malformed, and an `@` in a path is rare enough that
+/// hiding a little of it costs nothing.
+pub(crate) fn redact_user_info(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..after_scheme], &url[after_scheme + at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// A URL as a caller gave it, not yet checked, which may hold a password:
+/// `Debug` shows it with the user information replaced. Builders keep
+/// their URLs in this, so that printing a builder never shows one.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct GivenUrl(String);
+
+impl GivenUrl {
+    pub(crate) fn new(url: impl Into<String>) -> GivenUrl {
+        GivenUrl(url.into())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Debug for GivenUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact_user_info(&self.0), f)
+    }
 }
 
 /// The setting every endpoint error names.
@@ -66,7 +109,7 @@ impl Endpoint {
                 FIELD,
                 format!(
                     "must have no path, query or fragment (the API is served at /), got {:?}",
-                    url.trim()
+                    redact_user_info(url.trim())
                 ),
             ));
         }
@@ -87,6 +130,9 @@ impl Endpoint {
     pub(crate) fn parse_with_path(url: &str, plain: PlainHttp) -> Result<Endpoint, Error> {
         let url = url.trim();
         let invalid = |rule: String| Error::invalid_input(FIELD, rule);
+        // What the messages quote: a URL with a password in it is refused,
+        // and the refusal must not repeat the password.
+        let shown = redact_user_info(url);
 
         // Scheme, matched without regard to case as URLs are.
         let (secure, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
@@ -95,14 +141,14 @@ impl Endpoint {
             (false, rest)
         } else {
             return Err(invalid(format!(
-                "must start with https:// (or http:// for a local server), got {url:?}"
+                "must start with https:// (or http:// for a local server), got {shown:?}"
             )));
         };
         // A query or fragment would be sent but not signed, and ureq would
         // refuse what is not printable ASCII anyway.
         if rest.contains(['?', '#']) || !rest.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(invalid(format!(
-                "must be printable ASCII without a query or fragment, got {url:?}"
+                "must be printable ASCII without a query or fragment, got {shown:?}"
             )));
         }
 
@@ -113,11 +159,11 @@ impl Endpoint {
         };
         if authority.contains(['@', '\\']) {
             return Err(invalid(format!(
-                "must name a host (without user info), got {url:?}"
+                "must name a host (without user info), got {shown:?}"
             )));
         }
         let host = authority.to_ascii_lowercase();
-        check_authority(&host, url)?;
+        check_authority(&host, &shown)?;
 
         // Plain http.
         let plain_refused = match plain {
@@ -128,7 +174,7 @@ impl Endpoint {
         if let Some(unless) = plain_refused.filter(|_| !secure && !is_loopback(&host)) {
             return Err(invalid(format!(
                 "must use https://: plain http:// is only allowed for loopback hosts{unless}, \
-                 got {url:?}"
+                 got {shown:?}"
             )));
         }
 
@@ -155,7 +201,7 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 
 /// Checks that `authority` names a host (an IPv6 literal in brackets, or
 /// anything else up to the first `:`), with a port from 1 to 65535 if one
-/// is written after it.
+/// is written after it. `url` is the whole URL as error messages show it.
 fn check_authority(authority: &str, url: &str) -> Result<(), Error> {
     let (host, after_host) = match authority.strip_prefix('[') {
         Some(rest) => match rest.find(']') {
@@ -324,6 +370,23 @@ mod tests {
         ] {
             let e = Endpoint::parse_with_path(url, PlainHttp::Allowed).unwrap_err();
             assert_eq!(e.field(), Some("endpoint"), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_never_repeat_a_password() {
+        for url in [
+            "https://user:pa55word@host/",
+            "http://user:pa55word@example.com/",
+            "ftp://user:pa55word@host/",
+            "https://user:pa55word@host/?q",
+            "https://user:pa/55word@host/",
+            "https://user:pa55word@host:99999/",
+        ] {
+            let e = Endpoint::parse_with_path(url, PlainHttp::Allowed).unwrap_err();
+            let text = format!("{e} {e:?}");
+            assert!(!text.contains("55word"), "{url}: {text}");
+            assert!(text.contains("***@"), "{url}: {text}");
         }
     }
 }

@@ -10,29 +10,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::endpoint::{self, Endpoint};
+use crate::endpoint::{self, redact_user_info, Endpoint};
 use crate::Error;
-
-/// A proxy URL as the caller gave it, which may hold a password: `Debug`
-/// shows it redacted.
-#[derive(Clone)]
-pub(crate) struct ProxyUrl(String);
-
-impl ProxyUrl {
-    pub(crate) fn new(url: String) -> ProxyUrl {
-        ProxyUrl(url)
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ProxyUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact(&self.0))
-    }
-}
 
 /// The proxy a client was built with.
 #[derive(Clone)]
@@ -46,7 +25,7 @@ impl ChosenProxy {
     /// The URL with any user name and password replaced, for logs, `Debug`
     /// and error messages.
     pub(crate) fn redacted(&self) -> String {
-        redact(&self.url)
+        redact_user_info(&self.url)
     }
 
     pub(crate) fn source(&self) -> &'static str {
@@ -163,18 +142,6 @@ fn check_scheme(proxy: &ChosenProxy) -> Result<(), Error> {
                 proxy.redacted()
             ),
         )),
-    }
-}
-
-/// Replaces the user information of a URL, if any, with `***`.
-fn redact(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let authority_end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    match url[after_scheme..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..after_scheme], &url[after_scheme + at..]),
-        None => url.to_owned(),
     }
 }
 
@@ -371,11 +338,17 @@ mod tests {
     #[test]
     fn credentials_never_appear_in_messages() {
         assert_eq!(
-            redact("http://user:pa55@proxy:3128"),
+            redact_user_info("http://user:pa55@proxy:3128"),
             "http://***@proxy:3128"
         );
-        assert_eq!(redact("user:pa55@proxy:3128/x"), "***@proxy:3128/x");
-        assert_eq!(redact("socks5://proxy:1080"), "socks5://proxy:1080");
+        assert_eq!(
+            redact_user_info("user:pa55@proxy:3128/x"),
+            "***@proxy:3128/x"
+        );
+        assert_eq!(
+            redact_user_info("socks5://proxy:1080"),
+            "socks5://proxy:1080"
+        );
 
         let e = choose(
             Some("ftp://user:pa55@proxy:21"),

@@ -50,6 +50,7 @@ const ROLE_KEY: &str = "role-tmp-secret-key-9f9f";
 const ROLE_TOKEN: &str = "role-tmp-token-0a0a";
 const OIDC_TOKEN: &str = "oidc-web-identity-token-7b7b";
 const OIDC_KEY: &str = "oidc-tmp-secret-key-4c4c";
+const URL_PASSWORD: &str = "url-password-1d1d";
 
 static CAPTURED: Mutex<String> = Mutex::new(String::new());
 static RECORDS: AtomicUsize = AtomicUsize::new(0);
@@ -269,6 +270,25 @@ fn no_secret_appears_in_logs_debug_display_or_errors() {
         logged.contains("WARN"),
         "the failed refresh must log at warn:\n{logged}"
     );
+    // Endpoints given with a password in them: printed before they are
+    // checked, then refused.
+    let with_password = format!("https://user:{URL_PASSWORD}@sts.example.com");
+    let chain = DefaultChain::builder().sts_endpoint(&with_password);
+    show(&mut shown, &chain);
+    show_error(&mut shown, &chain.build().unwrap_err());
+    let cvm = InstanceRoleCredentials::builder().endpoint(&with_password);
+    show(&mut shown, &cvm);
+    show_error(&mut shown, &cvm.build().unwrap_err());
+    let source = Credentials::new(SOURCE_ID, SOURCE_KEY);
+    let assume = AssumeRoleCredentials::builder(source, ROLE_ARN, "x").endpoint(&with_password);
+    show(&mut shown, &assume);
+    show_error(&mut shown, &assume.build().unwrap_err());
+    let web = WebIdentityCredentials::builder("ap-guangzhou", "OIDC", ROLE_ARN, &token_file)
+        .endpoint(&with_password);
+    show(&mut shown, &web);
+    show_error(&mut shown, &web.build().unwrap_err());
+    assert!(shown.contains("***@sts.example.com"), "{shown}");
+
     let secrets = [
         ENV_ID,
         ENV_KEY,
@@ -289,6 +309,7 @@ fn no_secret_appears_in_logs_debug_display_or_errors() {
         ROLE_TOKEN,
         OIDC_TOKEN,
         OIDC_KEY,
+        URL_PASSWORD,
         signature.as_str(),
     ];
     for secret in secrets {

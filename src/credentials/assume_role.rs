@@ -11,7 +11,7 @@ use super::http::HttpClient;
 use super::settings::FetchSettings;
 use super::sts;
 use super::{Clock, Credentials, ProvideCredentials};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, GivenUrl};
 use crate::Error;
 
 /// The region sent with `AssumeRole` unless another is set. STS is a global
@@ -130,7 +130,7 @@ impl AssumeRoleCredentialsBuilder {
     /// accepted only for a loopback host, for tests. Default:
     /// `https://sts.tencentcloudapi.com/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> AssumeRoleCredentialsBuilder {
-        self.settings.endpoint = url.into();
+        self.settings.endpoint = GivenUrl::new(url);
         self
     }
 
@@ -180,7 +180,7 @@ impl AssumeRoleCredentialsBuilder {
         sts::check_session_name(&self.session_name)?;
         sts::check_duration(self.duration_seconds)?;
         sts::check_region(&self.region)?;
-        let endpoint = sts::endpoint(&self.settings.endpoint)?;
+        let endpoint = sts::endpoint(self.settings.endpoint.as_str())?;
 
         let assume_role = AssumeRole {
             source: self.source,

@@ -14,6 +14,7 @@ use super::{
     Clock, Credentials, EnvLookup, InstanceRoleCredentials, MaskedId, ProfileCredentials,
     ProvideCredentials, WebIdentityCredentials,
 };
+use crate::endpoint::GivenUrl;
 use crate::Error;
 
 /// What a link of the chain found: credentials (or what leads to them), or
@@ -93,7 +94,7 @@ pub struct DefaultChain {
     profile: ProfileCredentials,
     instance_role: Arc<InstanceRoleCredentials>,
     instance_role_enabled: bool,
-    sts_endpoint: Option<String>,
+    sts_endpoint: Option<GivenUrl>,
     refresh: Refresh,
     chosen: OnceLock<Chosen>,
     /// Held while searching; holds what the last failed search said.
@@ -119,7 +120,7 @@ pub struct DefaultChainBuilder {
     system_file: Option<PathBuf>,
     instance_role: InstanceRoleCredentialsBuilder,
     instance_role_enabled: bool,
-    sts_endpoint: Option<String>,
+    sts_endpoint: Option<GivenUrl>,
     refresh: Refresh,
 }
 
@@ -195,7 +196,7 @@ impl DefaultChain {
             Presence::Found(builder) => {
                 let mut builder = builder.shared_refresh(self.refresh.clone());
                 if let Some(endpoint) = &self.sts_endpoint {
-                    builder = builder.endpoint(endpoint.clone());
+                    builder = builder.endpoint(endpoint.as_str());
                 }
                 let provider = builder.build().map_err(|e| {
                     Error::credentials("the TKE_* variables do not make a valid STS request")
@@ -368,7 +369,7 @@ impl DefaultChainBuilder {
     /// The STS endpoint for TKE's `AssumeRoleWithWebIdentity`. Default:
     /// `https://sts.tencentcloudapi.com/`.
     pub fn sts_endpoint(mut self, url: impl Into<String>) -> DefaultChainBuilder {
-        self.sts_endpoint = Some(url.into());
+        self.sts_endpoint = Some(GivenUrl::new(url));
         self
     }
 
@@ -398,7 +399,7 @@ impl DefaultChainBuilder {
     /// [`WebIdentityCredentialsBuilder::build`](super::WebIdentityCredentialsBuilder::build)).
     pub fn build(self) -> Result<DefaultChain, Error> {
         if let Some(url) = &self.sts_endpoint {
-            super::sts::endpoint(url)?;
+            super::sts::endpoint(url.as_str())?;
         }
         let mut profile = ProfileCredentials::builder().shared_env(self.env.clone());
         if let Some(name) = self.profile {

@@ -11,7 +11,7 @@ use super::chain::Presence;
 use super::http::HttpClient;
 use super::settings::{FetchSettings, Refresh};
 use super::{Clock, Credentials, ProvideCredentials};
-use crate::endpoint::{Endpoint, PlainHttp};
+use crate::endpoint::{Endpoint, GivenUrl, PlainHttp};
 use crate::Error;
 
 /// Where the metadata service lists the instance's role.
@@ -123,7 +123,7 @@ impl InstanceRoleCredentialsBuilder {
     /// the metadata service speaks nothing else. Default:
     /// `http://metadata.tencentyun.com/latest/meta-data/cam/security-credentials/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> InstanceRoleCredentialsBuilder {
-        self.settings.endpoint = url.into();
+        self.settings.endpoint = GivenUrl::new(url);
         self
     }
 
@@ -172,7 +172,7 @@ impl InstanceRoleCredentialsBuilder {
     /// for `endpoint` when it is not an `http` or `https` URL with a host,
     /// or has a user name, query or fragment.
     pub fn build(self) -> Result<InstanceRoleCredentials, Error> {
-        let mut url = self.settings.endpoint.clone();
+        let mut url = self.settings.endpoint.as_str().to_owned();
         if !url.ends_with('/') {
             url.push('/');
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::cache::{CachedCredentials, DEFAULT_REFRESH_MARGIN};
 use super::http::HttpClient;
 use super::{Clock, ProvideCredentials};
+use crate::endpoint::GivenUrl;
 
 /// When temporary credentials are refreshed: how long before they expire,
 /// by which clock. The default chain hands its own to the providers it
@@ -49,7 +50,7 @@ impl Refresh {
 #[derive(Debug)]
 pub(crate) struct FetchSettings {
     /// As given; each provider checks it with its own rules when built.
-    pub(crate) endpoint: String,
+    pub(crate) endpoint: GivenUrl,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) refresh: Refresh,
@@ -59,7 +60,7 @@ impl FetchSettings {
     /// The provider's own endpoint and timeouts, with the default refresh.
     pub(crate) fn new(endpoint: &str, connect_timeout: Duration, timeout: Duration) -> Self {
         FetchSettings {
-            endpoint: endpoint.to_owned(),
+            endpoint: GivenUrl::new(endpoint),
             connect_timeout,
             timeout,
             refresh: Refresh::default(),

@@ -15,7 +15,7 @@ use super::http::HttpClient;
 use super::settings::{FetchSettings, Refresh};
 use super::sts;
 use super::{Clock, Credentials, EnvLookup, ProvideCredentials};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, GivenUrl};
 use crate::Error;
 
 /// The variables TKE sets in a pod whose service account is bound to a
@@ -208,7 +208,7 @@ impl WebIdentityCredentialsBuilder {
     /// accepted only for a loopback host, for tests. Default:
     /// `https://sts.tencentcloudapi.com/`.
     pub fn endpoint(mut self, url: impl Into<String>) -> WebIdentityCredentialsBuilder {
-        self.settings.endpoint = url.into();
+        self.settings.endpoint = GivenUrl::new(url);
         self
     }
 
@@ -276,7 +276,7 @@ impl WebIdentityCredentialsBuilder {
         if self.role.token_file.as_os_str().is_empty() {
             return Err(Error::invalid_input("token_file", "must not be empty"));
         }
-        let endpoint = sts::endpoint(&self.settings.endpoint)?;
+        let endpoint = sts::endpoint(self.settings.endpoint.as_str())?;
 
         let web_identity = WebIdentity {
             role: self.role,
