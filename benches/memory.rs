@@ -1,21 +1,24 @@
 //! Peak heap of one `Invoke` with a 6 MB event, as a multiple of the
 //! event's size.
 //!
-//! A counting global allocator tracks live heap bytes. The event is built,
-//! handed to the request and sent to a loopback server that drops what it
-//! reads; the peak of live bytes over all of that, less what was live
-//! before, is compared with the event's size.
+//! A counting global allocator tracks live heap bytes. The peak of live
+//! bytes over one call, less what was live before, is compared with the
+//! size of the event's JSON text. Two ways of giving the event are
+//! measured:
 //!
-//! The floor is not 1x: the caller's event stays alive, and the body embeds
-//! it as a JSON string, so every `"` and `\` in it is escaped and the body
-//! is longer than the event. The floor printed is event + body.
+//! - `event_json`: the text is built inside the measurement, so the floor
+//!   is 1x, the event itself. The body sent is longer than the event (it
+//!   carries the event as a JSON string, every `"` and `\` escaped), but
+//!   a body this large is escaped while it is sent, never held whole.
+//! - `event(&value)`: a vector of records, built before the measurement,
+//!   is serialized by the request; the text is the floor again.
 //!
 //! Reallocation is counted as if the old and the new block were both live
 //! until the copy is done, as they are with allocators that cannot grow a
 //! block in place; a growing `Vec` therefore shows its true worst case.
 //!
-//! Run with `cargo bench --bench memory`. It exits non-zero when the peak
-//! is over the budget, since unlike a timing this figure does not depend on
+//! Run with `cargo bench --bench memory`. It exits non-zero when a peak is
+//! over the budget, since unlike a timing this figure does not depend on
 //! the machine's load.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -28,6 +31,11 @@ mod server;
 
 /// The budget: peak heap at most this many times the event's size.
 const BUDGET: f64 = 3.0;
+
+/// What the crate does within the budget: it never holds a second copy of
+/// a large event, so the peak is the event and a few buffers. Above this,
+/// a copy has crept back in, and the bench fails too.
+const HELD_TO: f64 = 1.25;
 
 /// 6 MB, the service's limit for a synchronous event.
 const EVENT_BYTES: usize = 6 * 1024 * 1024;
@@ -84,29 +92,67 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// One record of the events below.
+#[derive(serde::Serialize)]
+struct Record {
+    id: u64,
+    device: String,
+    ok: bool,
+    reading: f64,
+    tags: [&'static str; 2],
+}
+
+impl Record {
+    fn new(id: u64) -> Record {
+        Record {
+            id,
+            device: format!("sensor-{}", id % 997),
+            ok: true,
+            reading: 21.5,
+            tags: ["edge", "v2"],
+        }
+    }
+}
+
 /// A JSON event of at most `limit` bytes, built in place so that its
 /// allocation is exactly its length: telemetry-like records, about one byte
 /// in seven a quote, as in most real events.
 fn telemetry_event(limit: usize) -> String {
     let mut text = String::with_capacity(limit);
     text.push_str(r#"{"records":["#);
-    let mut record = String::with_capacity(128);
     for id in 0.. {
-        record.clear();
+        let record = serde_json::to_string(&Record::new(id)).expect("a record serializes");
         let separator = if id == 0 { "" } else { "," };
-        record.push_str(separator);
-        record.push_str(r#"{"id":"#);
-        record.push_str(&id.to_string());
-        record.push_str(r#","device":"sensor-"#);
-        record.push_str(&(id % 997).to_string());
-        record.push_str(r#"","ok":true,"reading":21.5,"tags":["edge","v2"]}"#);
-        if text.len() + record.len() + 2 > limit {
+        if text.len() + separator.len() + record.len() + 2 > limit {
             break;
         }
+        text.push_str(separator);
         text.push_str(&record);
     }
     text.push_str("]}");
     text
+}
+
+/// The same records as a value: the `telemetry_event` text is its JSON.
+#[derive(serde::Serialize)]
+struct Telemetry {
+    records: Vec<Record>,
+}
+
+fn telemetry_value(limit: usize) -> Telemetry {
+    let count = telemetry_event(limit).matches(r#"{"id":"#).count() as u64;
+    Telemetry {
+        records: (0..count).map(Record::new).collect(),
+    }
+}
+
+/// Runs `call` and returns the peak of live heap bytes during it, above
+/// what was live when it started.
+fn peak_during(call: impl FnOnce()) -> usize {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    call();
+    PEAK.load(Ordering::Relaxed) - before
 }
 
 fn main() {
@@ -118,45 +164,44 @@ fn main() {
         .payload_limits(PayloadLimits::default())
         .build()
         .expect("a loopback endpoint is valid");
+    let invoke = |request: InvokeRequest| {
+        let output = client.invoke(&request).expect("the server answers");
+        assert_eq!(output.return_value(), "\"ok\"");
+    };
 
     // One small call first, so that the connection, its buffers and any
     // lazily built state exist before the measurement starts: a long-lived
     // client pays for them once, not per event.
-    client
-        .invoke(&InvokeRequest::new("hello").event_json("{}"))
-        .expect("the server answers");
+    invoke(InvokeRequest::new("hello").event_json("{}"));
 
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-
-    let event = telemetry_event(EVENT_BYTES);
-    let event_len = event.len();
-    let request = InvokeRequest::new("hello").event_json(event);
-    let output = client.invoke(&request).expect("the server answers");
-    assert_eq!(output.return_value(), "\"ok\"");
-    drop(request);
-
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let event_len = telemetry_event(EVENT_BYTES).len();
     let escaped_len = serde_json::to_string(&telemetry_event(EVENT_BYTES))
         .expect("a string serializes")
         .len();
-    let body_len = escaped_len + r#"{"FunctionName":"hello","ClientContext":}"#.len();
-    let floor = event_len + body_len;
-
-    let times = |bytes: usize| bytes as f64 / event_len as f64;
-    let ratio = times(peak);
     println!("memory: peak heap of one Invoke with a {event_len}-byte event");
     println!(
-        "  body sent  {body_len:>9} bytes  {:.3}x the event (escaping)",
-        times(body_len)
+        "  body sent        {:>9} bytes  {:.3}x the event (escaping)",
+        escaped_len + r#"{"FunctionName":"hello","ClientContext":}"#.len(),
+        escaped_len as f64 / event_len as f64
     );
-    println!(
-        "  floor      {floor:>9} bytes  {:.3}x (the event and the body)",
-        times(floor)
-    );
-    println!("  peak       {peak:>9} bytes  {ratio:.3}x (budget {BUDGET:.1}x)");
-    if ratio > BUDGET {
-        println!("  OVER budget");
+
+    let as_text = peak_during(|| {
+        invoke(InvokeRequest::new("hello").event_json(telemetry_event(EVENT_BYTES)));
+    });
+    let value = telemetry_value(EVENT_BYTES);
+    assert_eq!(serde_json::to_string(&value).unwrap().len(), event_len);
+    let as_value = peak_during(|| invoke(InvokeRequest::new("hello").event(&value)));
+
+    let mut over = false;
+    for (name, peak) in [("event_json", as_text), ("event(&value)", as_value)] {
+        let ratio = peak as f64 / event_len as f64;
+        println!(
+            "  {name:<16} {peak:>9} bytes  {ratio:.3}x (budget {BUDGET:.1}x, held to {HELD_TO:.2}x)"
+        );
+        over |= ratio > BUDGET.min(HELD_TO);
+    }
+    if over {
+        println!("  OVER: a copy of the event is held somewhere");
         std::process::exit(1);
     }
 }

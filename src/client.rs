@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::body::Prepared;
 use crate::clock::Clock;
 use crate::credentials::{DefaultChain, ProvideCredentials};
 use crate::endpoint::{self, Endpoint, GivenUrl};
@@ -17,7 +18,7 @@ use crate::rate_limit::RateLimiter;
 use crate::request::{InvokeFunctionRequest, InvokeRequest, PayloadLimits};
 use crate::response::{self, InvokeOutput};
 use crate::retry::{self, Jitter, RetryPolicy};
-use crate::signer::{self, Payload, SigningParams};
+use crate::signer::{self, SigningParams};
 use crate::tls::TlsOptions;
 use crate::transport;
 use crate::{Error, InvocationType};
@@ -595,7 +596,8 @@ impl Client {
     pub fn invoke(&self, request: &InvokeRequest) -> Result<InvokeOutput, Error> {
         request.validate(&self.inner.limits)?;
         let mode = request.effective_invocation_type();
-        self.send("Invoke", request.function_name(), mode, &request.to_body())
+        let body = Prepared::new(request.body());
+        self.send("Invoke", request.function_name(), mode, &body)
     }
 
     /// Sends the `InvokeFunction` action, which always runs synchronously.
@@ -606,12 +608,8 @@ impl Client {
     pub fn invoke_function(&self, request: &InvokeFunctionRequest) -> Result<InvokeOutput, Error> {
         request.validate(&self.inner.limits)?;
         let mode = InvocationType::RequestResponse;
-        self.send(
-            "InvokeFunction",
-            request.function_name(),
-            mode,
-            &request.to_body(),
-        )
+        let body = Prepared::new(request.body());
+        self.send("InvokeFunction", request.function_name(), mode, &body)
     }
 
     /// The URL this client posts to.
@@ -641,7 +639,7 @@ impl Client {
         action: &str,
         function: &str,
         mode: InvocationType,
-        body: &[u8],
+        body: &Prepared<'_>,
     ) -> Result<InvokeOutput, Error> {
         let inner = &*self.inner;
         let policy = &inner.retry;
@@ -718,7 +716,7 @@ impl Client {
         action: &str,
         function: &str,
         mode: InvocationType,
-        body: &[u8],
+        body: &Prepared<'_>,
     ) -> Result<InvokeOutput, Failure> {
         let inner = &*self.inner;
         let credentials = inner.credentials.provide_credentials()?;
@@ -737,7 +735,7 @@ impl Client {
             query: "",
             content_type: "application/json",
             headers: &[],
-            payload: Payload::Bytes(body),
+            payload: body.payload(),
             timestamp,
         })?;
         log::trace!("canonical request:\n{}", signed.canonical_request());

@@ -148,6 +148,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+mod body;
 mod client;
 mod clock;
 pub mod credentials;

@@ -7,9 +7,11 @@
 //! the field and the rule.
 
 use std::collections::BTreeMap;
+use std::io;
 
 use serde::Serialize;
 
+use crate::body::{BodyJson, Field};
 use crate::Error;
 
 /// How `Invoke` runs the function.
@@ -91,9 +93,23 @@ enum EventText {
 }
 
 impl EventText {
+    /// Serializes `value` twice: once to count its bytes, once into a
+    /// buffer of that size. Growing the buffer instead would, at its last
+    /// doubling, hold up to three times the text at once, and keep up to
+    /// twice it for as long as the request lives; a 6 MB event is worth
+    /// the second pass.
     fn from_value<T: Serialize + ?Sized>(value: &T) -> EventText {
-        match serde_json::to_string(value) {
-            Ok(text) => EventText::Json(text),
+        let written = (|| {
+            let mut counter = ByteCounter(0);
+            serde_json::to_writer(&mut counter, value)?;
+            let mut buffer = Vec::with_capacity(counter.0);
+            serde_json::to_writer(&mut buffer, value)?;
+            Ok::<_, serde_json::Error>(buffer)
+        })();
+        match written.map(String::from_utf8) {
+            Ok(Ok(text)) => EventText::Json(text),
+            // serde_json writes UTF-8 only.
+            Ok(Err(_)) => EventText::Invalid("could not be serialized as UTF-8 JSON".to_owned()),
             Err(e) => EventText::Invalid(format!("could not be serialized as JSON: {e}")),
         }
     }
@@ -125,6 +141,20 @@ impl EventText {
             EventText::Json(text) => Some(text),
             _ => None,
         }
+    }
+}
+
+/// A writer that only counts what is written to it.
+struct ByteCounter(usize);
+
+impl io::Write for ByteCounter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -178,34 +208,26 @@ impl Common {
     }
 
     /// The JSON body. Call only after the request's `validate`.
-    fn to_body(&self, invocation_type: Option<InvocationType>, event_field: EventField) -> Vec<u8> {
+    fn body(
+        &self,
+        invocation_type: Option<InvocationType>,
+        event_field: &'static str,
+    ) -> BodyJson<'_> {
         let routing_key = self.routing_key_json();
-        let event = self.event.as_json();
-        let (client_context, event) = match event_field {
-            EventField::ClientContext => (event, None),
-            EventField::Event => (None, event),
-        };
-        let body = Body {
-            function_name: &self.function_name,
-            invocation_type: invocation_type.map(InvocationType::as_str),
-            qualifier: self.qualifier.as_deref(),
-            client_context,
-            event,
-            log_type: self.log_type.map(LogType::as_str),
-            namespace: self.namespace.as_deref(),
-            routing_key: routing_key.as_deref(),
-        };
-        let strings = [
-            Some(body.function_name),
-            body.invocation_type,
-            body.qualifier,
-            body.client_context,
-            body.event,
-            body.log_type,
-            body.namespace,
-            body.routing_key,
-        ];
-        to_json_presized(&body, &strings)
+        // The order is the one both actions' documentation lists the
+        // fields in.
+        BodyJson::new(&[
+            Field::Short("FunctionName", Some(&self.function_name)),
+            Field::Short(
+                "InvocationType",
+                invocation_type.map(InvocationType::as_str),
+            ),
+            Field::Short("Qualifier", self.qualifier.as_deref()),
+            Field::Event(event_field, self.event.as_json()),
+            Field::Short("LogType", self.log_type.map(LogType::as_str)),
+            Field::Short("Namespace", self.namespace.as_deref()),
+            Field::Short("RoutingKey", routing_key.as_deref()),
+        ])
     }
 }
 
@@ -266,10 +288,10 @@ impl InvokeRequest {
         }
     }
 
-    /// The JSON body. Call only after [`InvokeRequest::validate`].
-    pub(crate) fn to_body(&self) -> Vec<u8> {
-        self.common
-            .to_body(self.invocation_type, EventField::ClientContext)
+    /// The JSON body, which never sends `Event`. Call only after
+    /// [`InvokeRequest::validate`].
+    pub(crate) fn body(&self) -> BodyJson<'_> {
+        self.common.body(self.invocation_type, "ClientContext")
     }
 }
 
@@ -305,8 +327,8 @@ impl InvokeFunctionRequest {
     }
 
     /// The JSON body. Call only after [`InvokeFunctionRequest::validate`].
-    pub(crate) fn to_body(&self) -> Vec<u8> {
-        self.common.to_body(None, EventField::Event)
+    pub(crate) fn body(&self) -> BodyJson<'_> {
+        self.common.body(None, "Event")
     }
 }
 
@@ -375,72 +397,6 @@ macro_rules! shared_setters {
 shared_setters!(InvokeRequest, "ClientContext");
 shared_setters!(InvokeFunctionRequest, "Event");
 
-/// Room for the field names and punctuation of either body: the longest,
-/// `Invoke` with every field set, needs 103 bytes beside the values.
-const BODY_OVERHEAD: usize = 128;
-
-/// Serializes a body whose values are `strings` into a buffer allocated
-/// once, at its final size.
-///
-/// A large body is almost all event, so growing the buffer by doubling
-/// would, at the last step, hold the old buffer and the new one (twice the
-/// body) at once: with a 6 MB event the peak heap of a call went from 3.0
-/// to 2.2 times the event's size when this replaced `serde_json::to_vec`.
-fn to_json_presized<T: Serialize>(body: &T, strings: &[Option<&str>]) -> Vec<u8> {
-    let values: usize = strings.iter().flatten().map(|s| json_string_len(s)).sum();
-    let mut buffer = Vec::with_capacity(BODY_OVERHEAD + values);
-    serde_json::to_writer(&mut buffer, body).expect("BUG: a struct of strings serializes as JSON");
-    buffer
-}
-
-/// The length of `text` as serde_json writes it as a JSON string: quoted,
-/// `"` and `\` escaped with a backslash, the control characters that have
-/// short escapes written so, the others as `\u00XX`. Were serde_json ever
-/// to escape more, the buffer would merely grow once.
-fn json_string_len(text: &str) -> usize {
-    let escaped: usize = text
-        .bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | b'\x08' | b'\t' | b'\n' | b'\x0c' | b'\r' => 2,
-            0..=0x1f => 6,
-            _ => 1,
-        })
-        .sum();
-    escaped + 2
-}
-
-/// The JSON body of either action. Fields left `None` are not sent, so
-/// `Invoke` never sends `Event` and `InvokeFunction` never sends
-/// `InvocationType` or `ClientContext`; the order of the fields is the
-/// order both actions' documentation lists them in.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Body<'a> {
-    function_name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invocation_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    qualifier: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_context: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    log_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    namespace: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    routing_key: Option<&'a str>,
-}
-
-/// Which field carries the event: `Invoke` calls it `ClientContext`,
-/// `InvokeFunction` calls it `Event`.
-#[derive(Clone, Copy)]
-enum EventField {
-    ClientContext,
-    Event,
-}
-
 /// The rule SCF documents for function names (the same rule is applied to
 /// namespaces, which the service documents with the same character set).
 fn check_function_name(name: &str) -> Result<(), Error> {
@@ -504,7 +460,7 @@ mod tests {
 
     fn body_of(request: &InvokeRequest) -> serde_json::Value {
         request.validate(&PayloadLimits::default()).unwrap();
-        serde_json::from_slice(&request.to_body()).unwrap()
+        serde_json::from_slice(&request.body().to_vec()).unwrap()
     }
 
     #[test]
@@ -536,37 +492,25 @@ mod tests {
     }
 
     #[test]
-    fn json_string_len_matches_what_serde_json_writes() {
-        for text in [
-            "",
-            "plain",
-            r#"{"a":"b\\c"}"#,
-            "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f} \u{7f}/",
-            "未命名 \u{2028}",
-        ] {
-            let written = serde_json::to_string(text).unwrap();
-            assert_eq!(json_string_len(text), written.len(), "{text:?}");
-        }
+    fn a_serialized_event_is_held_at_its_exact_size() {
+        let value = serde_json::json!({ "records": vec!["未命名 \"x\""; 1000] });
+        let EventText::Json(text) = EventText::from_value(&value) else {
+            panic!("a JSON value serializes");
+        };
+        assert_eq!(text, serde_json::to_string(&value).unwrap());
+        assert_eq!(text.capacity(), text.len());
     }
 
     #[test]
-    fn a_large_body_is_allocated_once_at_its_final_size() {
-        let event = format!(
-            "[{}]",
-            r#"{"k":"v\\n"},"#.repeat(10_000).trim_end_matches(',')
-        );
-        let request = InvokeRequest::new("hello")
-            .event_json(event)
-            .qualifier("$LATEST")
-            .routing_key([("k", "v")]);
-        request.validate(&PayloadLimits::default()).unwrap();
-        let body = request.to_body();
-        assert!(body.capacity() >= body.len());
-        assert!(
-            body.capacity() - body.len() <= BODY_OVERHEAD,
-            "{}",
-            body.capacity() - body.len()
-        );
+    fn an_event_that_cannot_be_serialized_is_refused_naming_the_field() {
+        // JSON object keys must be strings.
+        let value = BTreeMap::from([((1, 2), "pair")]);
+        let e = InvokeRequest::new("hello")
+            .event(&value)
+            .validate(&PayloadLimits::default())
+            .unwrap_err();
+        assert_eq!(e.field(), Some("ClientContext"));
+        assert!(e.rule().unwrap().contains("could not be serialized"), "{e}");
     }
 
     #[test]

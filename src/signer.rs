@@ -87,6 +87,9 @@ pub enum Payload<'a> {
     /// The literal `UNSIGNED-PAYLOAD`, for requests that send the header
     /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` and leave the body unsigned.
     Unsigned,
+    /// The SHA-256 of the request body, computed by the caller: for a body
+    /// that is produced while it is sent rather than held in memory.
+    Sha256([u8; 32]),
 }
 
 /// Everything that goes into a signature.
@@ -113,7 +116,7 @@ pub struct SigningParams<'a> {
     /// names are HTTP tokens, values printable ASCII, spaces and tabs. Their
     /// order, their case and the spaces and tabs around them do not matter.
     pub headers: &'a [(&'a str, &'a str)],
-    /// The body, or [`Payload::Unsigned`].
+    /// The body, its hash, or [`Payload::Unsigned`].
     pub payload: Payload<'a>,
     /// Seconds since the Unix epoch, from 0 to [`MAX_TIMESTAMP`].
     pub timestamp: i64,
@@ -254,11 +257,12 @@ pub fn sign(params: &SigningParams<'_>) -> Result<Signed, Error> {
     }
     let signed_headers = signed_start..text.len();
     text.push('\n');
-    let payload = match params.payload {
-        Payload::Bytes(body) => body,
-        Payload::Unsigned => UNSIGNED_PAYLOAD.as_bytes(),
+    let payload_hash = match params.payload {
+        Payload::Bytes(body) => sha256(body),
+        Payload::Unsigned => sha256(UNSIGNED_PAYLOAD.as_bytes()),
+        Payload::Sha256(hash) => hash,
     };
-    push_hex(&mut text, &sha256(payload));
+    push_hex(&mut text, &payload_hash);
     let canonical_request = 0..text.len();
 
     // Step 2: the string to sign, bound to a date and a service by the scope.
@@ -584,6 +588,28 @@ mod tests {
             payload: Payload::Bytes(b"{}"),
             timestamp: 1_700_000_000,
         }
+    }
+
+    #[test]
+    fn a_body_hashed_by_the_caller_signs_as_the_body_itself() {
+        let body = br#"{"FunctionName":"hello"}"#;
+        let by_bytes = sign(&SigningParams {
+            payload: Payload::Bytes(body),
+            ..params(&[])
+        })
+        .unwrap();
+        let by_hash = sign(&SigningParams {
+            payload: Payload::Sha256(sha256(body)),
+            ..params(&[])
+        })
+        .unwrap();
+        assert!(by_bytes == by_hash);
+        let other = sign(&SigningParams {
+            payload: Payload::Sha256(sha256(b"{}x")),
+            ..params(&[])
+        })
+        .unwrap();
+        assert!(by_bytes != other);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io;
 
+use crate::body::{Prepared, Source};
 use crate::client::Timeouts;
 use crate::error::TransportKind;
 use crate::tls::{self, TlsOptions};
@@ -69,7 +70,7 @@ pub(crate) fn post(
     agent: &ureq::Agent,
     url: &str,
     headers: &[(&str, &str)],
-    body: &[u8],
+    body: &Prepared<'_>,
     max_response_bytes: u64,
 ) -> Result<Answer, Error> {
     let mut request = agent.post(url);
@@ -84,7 +85,15 @@ pub(crate) fn post(
         )
     });
     let map = |error| map_error(error, through_socks);
-    let mut response = request.send(body).map_err(map)?;
+    let sent = match body.source() {
+        Source::Bytes(bytes) => request.send(bytes),
+        // The length is known, so the body goes out as one sized body,
+        // as the signature's hash expects, rather than chunked.
+        Source::Reader(mut reader) => request
+            .header("Content-Length", body.len())
+            .send(ureq::SendBody::from_reader(&mut reader)),
+    };
+    let mut response = sent.map_err(map)?;
     let status = response.status().as_u16();
     let date = response
         .headers()

@@ -255,6 +255,58 @@ fn a_server_that_closes_without_answering_is_a_transport_failure() {
     assert_eq!(server.finish().len(), 1);
 }
 
+/// An event large enough to be streamed rather than held as a second copy
+/// (over 64 KiB), full of what JSON escapes and of multi-byte characters.
+fn large_awkward_event() -> String {
+    let record = r#"{"text":"quote \" backslash \\ tab \t 未命名 🦀","n":1}"#;
+    format!("[{}]", vec![record; 4000].join(","))
+}
+
+#[test]
+fn a_large_event_is_sent_sized_and_signed_over_the_bytes_sent_at_every_attempt() {
+    let event = large_awkward_event();
+    let server = TestServer::start(vec![
+        Reply::Json(error_body("RequestLimitExceeded", "slow down", "r-1")),
+        Reply::Json(success_body("", "r-2")),
+    ]);
+    let client = client_for(&server)
+        .retry(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    client
+        .invoke(&InvokeRequest::new("hello").event_json(event.clone()))
+        .unwrap();
+
+    let received = server.finish();
+    assert_eq!(received.len(), 2, "throttled once, then retried");
+    for r in &received {
+        assert!(r.signature_valid, "signature did not verify");
+        assert_eq!(r.header("transfer-encoding"), None);
+        let length = r.header("content-length").unwrap();
+        assert_eq!(length, r.body.len().to_string());
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["ClientContext"].as_str(), Some(event.as_str()));
+        assert_eq!(body["FunctionName"], "hello");
+    }
+    assert!(received[0].body.len() > 64 * 1024);
+    assert_eq!(received[0].body, received[1].body);
+}
+
+#[test]
+fn a_large_event_of_invoke_function_is_streamed_too() {
+    let event = large_awkward_event();
+    let server = TestServer::start(vec![Reply::Json(success_body("", "r-1"))]);
+    let client = client_for(&server).build().unwrap();
+    client
+        .invoke_function(&InvokeFunctionRequest::new("hello").event_json(event.clone()))
+        .unwrap();
+
+    let r = &server.finish()[0];
+    assert!(r.signature_valid, "signature did not verify");
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["Event"].as_str(), Some(event.as_str()));
+}
+
 #[test]
 fn a_server_slower_than_either_timeout_times_out() {
     let limit = Duration::from_millis(300);

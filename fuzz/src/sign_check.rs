@@ -26,6 +26,7 @@
 
 use scf_invoke::signer::{self, Payload, SigningParams};
 use scf_invoke::ErrorKind;
+use sha2::{Digest, Sha256};
 
 /// The byte between fields.
 pub const SEPARATOR: u8 = 0xFF;
@@ -144,6 +145,21 @@ pub fn check(data: &[u8]) {
             );
             assert_eq!(signed.signature(), expected.signature, "{params:?}");
             assert_eq!(signed.authorization(), expected.authorization, "{params:?}");
+
+            // A body hashed by the caller, as the client does for a
+            // streamed body, signs exactly as the body itself.
+            if let Payload::Bytes(body) = params.payload {
+                let hashed = SigningParams {
+                    payload: Payload::Sha256(Sha256::digest(body).into()),
+                    ..params
+                };
+                let by_hash = signer::sign(&hashed).expect("the same input was accepted");
+                assert_eq!(
+                    by_hash.authorization(),
+                    signed.authorization(),
+                    "{params:?}"
+                );
+            }
         }
         (Err(error), Err(broken)) => {
             assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");

@@ -1,0 +1,432 @@
+//! A request's JSON body, laid out so that a large event is never copied
+//! whole.
+//!
+//! Both actions send a flat JSON object of strings, and one of those
+//! strings, the event, can be 6 MB while the others are a few bytes. The
+//! event travels as a JSON string inside the object, so every `"` and `\`
+//! in it gains a backslash: holding the body in memory means holding a
+//! second, longer copy of the event. [`BodyJson`] keeps the object without
+//! the event's text, plus where the text goes; a small body is then
+//! written out whole, and a large one is hashed in one pass and sent in
+//! another, escaped piece by piece as it goes (see [`Prepared`]).
+
+use std::io::{self, Read};
+
+use sha2::{Digest, Sha256};
+
+use crate::signer::Payload;
+
+/// Bodies up to this size are written out whole: a second copy of a small
+/// event costs less than escaping it twice, once to hash and once to send.
+pub(crate) const STREAM_ABOVE: usize = 64 * 1024;
+
+/// How many bytes of the event are escaped at a time when it is hashed or
+/// sent. The escaped piece is at most six times as long.
+const PIECE: usize = 16 * 1024;
+
+/// One field of a body: its name in the API and its value, if it is sent.
+pub(crate) enum Field<'s, 'a> {
+    /// A short string, copied into the body's JSON.
+    Short(&'static str, Option<&'s str>),
+    /// The event, kept by reference and escaped when it is written out.
+    Event(&'static str, Option<&'a str>),
+}
+
+/// A JSON object of string fields, one of which may be the event.
+#[derive(Debug)]
+pub(crate) struct BodyJson<'a> {
+    /// The whole object but the event's escaped text, which belongs at
+    /// `split`, between the quotes written for it.
+    json: Vec<u8>,
+    split: usize,
+    event: &'a str,
+}
+
+impl<'a> BodyJson<'a> {
+    /// Writes the object with `fields` in order, leaving out those without
+    /// a value. At most one field is the event.
+    pub(crate) fn new(fields: &[Field<'_, 'a>]) -> BodyJson<'a> {
+        let short_len: usize = fields
+            .iter()
+            .map(|field| match field {
+                Field::Short(name, Some(value)) => name.len() + json_string_len(value) + 4,
+                Field::Short(_, None) => 0,
+                Field::Event(name, _) => name.len() + 6,
+            })
+            .sum();
+        let mut json = Vec::with_capacity(short_len + 2);
+        let mut event = None;
+        for field in fields {
+            let (Field::Short(name, Some(value)) | Field::Event(name, Some(value))) = *field else {
+                continue;
+            };
+            json.push(if json.is_empty() { b'{' } else { b',' });
+            push_json_string(&mut json, name);
+            json.push(b':');
+            match *field {
+                Field::Event(_, Some(text)) => {
+                    debug_assert!(event.is_none(), "BUG: a body has one event");
+                    json.push(b'"');
+                    event = Some((json.len(), text));
+                    json.push(b'"');
+                }
+                _ => push_json_string(&mut json, value),
+            }
+        }
+        if json.is_empty() {
+            json.push(b'{');
+        }
+        json.push(b'}');
+        let (split, event) = event.unwrap_or((json.len(), ""));
+        BodyJson { json, split, event }
+    }
+
+    /// The length of the body in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.json.len() + json_string_len(self.event) - 2
+    }
+
+    /// Calls `sink` with the body's bytes, in order, in pieces.
+    fn for_each_piece(&self, mut sink: impl FnMut(&[u8])) {
+        sink(&self.json[..self.split]);
+        let mut escaped = Vec::new();
+        for piece in self.event.as_bytes().chunks(PIECE) {
+            escaped.clear();
+            push_escaped(&mut escaped, piece);
+            sink(&escaped);
+        }
+        sink(&self.json[self.split..]);
+    }
+
+    /// The whole body, in a buffer allocated once at its final size.
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(self.len());
+        body.extend_from_slice(&self.json[..self.split]);
+        push_escaped(&mut body, self.event.as_bytes());
+        body.extend_from_slice(&self.json[self.split..]);
+        body
+    }
+
+    /// The SHA-256 of the body, computed without holding it.
+    fn sha256(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        self.for_each_piece(|piece| hasher.update(piece));
+        hasher.finalize().into()
+    }
+
+    /// The body as a reader, escaping `piece` bytes of the event at a time.
+    fn reader(&self, piece: usize) -> BodyReader<'_> {
+        BodyReader {
+            body: self,
+            next: Stage::Head,
+            piece,
+            buffer: Vec::new(),
+            read: 0,
+        }
+    }
+}
+
+/// A body ready to be signed and sent, as many times as the retries need.
+#[derive(Debug)]
+pub(crate) enum Prepared<'a> {
+    /// Written out whole.
+    Whole(Vec<u8>),
+    /// Hashed once; escaped anew each time it is sent.
+    Streamed {
+        body: BodyJson<'a>,
+        sha256: [u8; 32],
+    },
+}
+
+impl<'a> Prepared<'a> {
+    /// Writes out a small body; hashes a large one.
+    pub(crate) fn new(body: BodyJson<'a>) -> Prepared<'a> {
+        if body.len() <= STREAM_ABOVE {
+            Prepared::Whole(body.to_vec())
+        } else {
+            let sha256 = body.sha256();
+            Prepared::Streamed { body, sha256 }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Prepared::Whole(bytes) => bytes.len(),
+            Prepared::Streamed { body, .. } => body.len(),
+        }
+    }
+
+    /// What the signer hashes, or the hash itself.
+    pub(crate) fn payload(&self) -> Payload<'_> {
+        match self {
+            Prepared::Whole(bytes) => Payload::Bytes(bytes),
+            Prepared::Streamed { sha256, .. } => Payload::Sha256(*sha256),
+        }
+    }
+
+    /// The bytes of a body written out whole, or a reader for a streamed
+    /// one.
+    pub(crate) fn source(&self) -> Source<'_> {
+        match self {
+            Prepared::Whole(bytes) => Source::Bytes(bytes),
+            Prepared::Streamed { body, .. } => Source::Reader(body.reader(PIECE)),
+        }
+    }
+}
+
+/// Where the transport reads a body from.
+pub(crate) enum Source<'a> {
+    Bytes(&'a [u8]),
+    Reader(BodyReader<'a>),
+}
+
+/// Reads a [`BodyJson`] out, escaping the event as it goes.
+pub(crate) struct BodyReader<'a> {
+    body: &'a BodyJson<'a>,
+    next: Stage,
+    piece: usize,
+    /// What was produced and not yet read, from `read` on.
+    buffer: Vec<u8>,
+    read: usize,
+}
+
+/// What a [`BodyReader`] produces next.
+#[derive(Clone, Copy)]
+enum Stage {
+    Head,
+    /// The event from this byte on.
+    Event(usize),
+    Tail,
+    Done,
+}
+
+impl BodyReader<'_> {
+    /// Produces the next piece into the buffer; false at the end.
+    fn refill(&mut self) -> bool {
+        let body = self.body;
+        let event = body.event.as_bytes();
+        self.buffer.clear();
+        self.read = 0;
+        self.next = match self.next {
+            Stage::Head => {
+                self.buffer.extend_from_slice(&body.json[..body.split]);
+                Stage::Event(0)
+            }
+            Stage::Event(from) => {
+                let to = event.len().min(from + self.piece);
+                push_escaped(&mut self.buffer, &event[from..to]);
+                if to == event.len() {
+                    Stage::Tail
+                } else {
+                    Stage::Event(to)
+                }
+            }
+            Stage::Tail => {
+                self.buffer.extend_from_slice(&body.json[body.split..]);
+                Stage::Done
+            }
+            Stage::Done => return false,
+        };
+        true
+    }
+}
+
+impl Read for BodyReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // An empty piece (an empty event) produces nothing: go on to the
+        // next, so that 0 is returned only at the end.
+        while self.read == self.buffer.len() {
+            if out.is_empty() || !self.refill() {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buffer.len() - self.read);
+        out[..n].copy_from_slice(&self.buffer[self.read..self.read + n]);
+        self.read += n;
+        Ok(n)
+    }
+}
+
+/// Appends `text` as a JSON string, quotes included.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    push_escaped(out, text.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends the bytes of UTF-8 text escaped as the inside of a JSON string,
+/// exactly as serde_json writes it: `"` and `\` with a backslash, the
+/// control characters that have short escapes so, the others as `\u00xx`.
+///
+/// Every byte that needs escaping is ASCII, and no byte of a multi-byte
+/// character is, so text may be cut anywhere, even inside a character,
+/// and its pieces escaped one after another.
+fn push_escaped(out: &mut Vec<u8>, text: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut plain = 0;
+    for (i, &byte) in text.iter().enumerate() {
+        let short = ESCAPES[usize::from(byte)];
+        if short == 0 {
+            continue;
+        }
+        out.extend_from_slice(&text[plain..i]);
+        plain = i + 1;
+        out.extend_from_slice(&[b'\\', short]);
+        if short == b'u' {
+            let (high, low) = (usize::from(byte >> 4), usize::from(byte & 0xf));
+            out.extend_from_slice(&[b'0', b'0', HEX[high], HEX[low]]);
+        }
+    }
+    out.extend_from_slice(&text[plain..]);
+}
+
+/// For each byte, the letter that follows the backslash of its escape
+/// (`u` for `\u00xx`), or 0 when it is written as it is: one load per
+/// byte, shared by the escaping and the counting of escaped lengths.
+const ESCAPES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[b'\t' as usize] = b't';
+    table[b'\n' as usize] = b'n';
+    table[0x0c] = b'f';
+    table[b'\r' as usize] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// The length of `text` written as a JSON string, quotes included.
+pub(crate) fn json_string_len(text: &str) -> usize {
+    let escaped: usize = text
+        .bytes()
+        .map(|byte| match ESCAPES[usize::from(byte)] {
+            0 => 1,
+            b'u' => 6,
+            _ => 2,
+        })
+        .sum();
+    escaped + 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AWKWARD: [&str; 6] = [
+        "",
+        "plain",
+        r#"{"a":"b\\c"}"#,
+        "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f} \u{7f}/",
+        "未命名 \u{2028} 🦀",
+        "\"\"\\\\",
+    ];
+
+    fn body(event: Option<&str>) -> BodyJson<'_> {
+        BodyJson::new(&[
+            Field::Short("FunctionName", Some("hello")),
+            Field::Short("Qualifier", None),
+            Field::Event("ClientContext", event),
+            Field::Short("RoutingKey", Some(r#"{"k":"v"}"#)),
+        ])
+    }
+
+    fn read_all(mut reader: impl Read, buffer_len: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buffer = vec![0; buffer_len];
+        loop {
+            match reader.read(&mut buffer).unwrap() {
+                0 => return out,
+                n => out.extend_from_slice(&buffer[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_exactly_as_serde_json_escapes_it() {
+        for text in AWKWARD {
+            let expected = serde_json::to_string(text).unwrap();
+            let mut written = Vec::new();
+            push_json_string(&mut written, text);
+            assert_eq!(String::from_utf8(written).unwrap(), expected, "{text:?}");
+            assert_eq!(json_string_len(text), expected.len(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_body_is_the_object_with_its_fields_in_order() {
+        for text in AWKWARD {
+            let expected = serde_json::json!({
+                "FunctionName": "hello",
+                "ClientContext": text,
+                "RoutingKey": r#"{"k":"v"}"#,
+            });
+            let body = body(Some(text));
+            let bytes = body.to_vec();
+            assert_eq!(bytes.len(), body.len());
+            assert_eq!(bytes.capacity(), bytes.len(), "allocated once, at its size");
+            let parsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(parsed, expected, "{text:?}");
+        }
+        let with_event = body(Some("{}")).to_vec();
+        let expected =
+            r#"{"FunctionName":"hello","ClientContext":"{}","RoutingKey":"{\"k\":\"v\"}"}"#;
+        assert_eq!(String::from_utf8(with_event).unwrap(), expected);
+        let without_event = body(None).to_vec();
+        let expected = r#"{"FunctionName":"hello","RoutingKey":"{\"k\":\"v\"}"}"#;
+        assert_eq!(String::from_utf8(without_event).unwrap(), expected);
+        assert_eq!(
+            BodyJson::new(&[Field::Event("Event", None)]).to_vec(),
+            b"{}"
+        );
+    }
+
+    #[test]
+    fn read_hashed_and_written_out_bodies_are_the_same_bytes() {
+        // A long event with every awkward string, so that pieces of every
+        // size cut through escapes and characters.
+        let event = AWKWARD.concat().repeat(50);
+        for event in [None, Some(""), Some("x"), Some(event.as_str())] {
+            let body = body(event);
+            let whole = body.to_vec();
+            for (piece, buffer_len) in [(1, 1), (3, 7), (7, 3), (PIECE, 8192), (5000, 1)] {
+                let read = read_all(body.reader(piece), buffer_len);
+                assert_eq!(read, whole, "piece {piece}, buffer {buffer_len}");
+            }
+            let sha256: [u8; 32] = Sha256::digest(&whole).into();
+            assert_eq!(body.sha256(), sha256);
+        }
+    }
+
+    #[test]
+    fn only_large_bodies_are_streamed() {
+        let small = "x".repeat(STREAM_ABOVE / 2);
+        assert!(matches!(
+            Prepared::new(body(Some(&small))),
+            Prepared::Whole(_)
+        ));
+
+        let large = "\"".repeat(STREAM_ABOVE);
+        let prepared = Prepared::new(body(Some(&large)));
+        let Prepared::Streamed {
+            body: streamed,
+            sha256,
+        } = &prepared
+        else {
+            panic!("a body over the threshold is streamed");
+        };
+        let whole = streamed.to_vec();
+        assert_eq!(prepared.len(), whole.len());
+        let expected: [u8; 32] = Sha256::digest(&whole).into();
+        assert_eq!(*sha256, expected);
+        assert_eq!(prepared.payload(), Payload::Sha256(expected));
+        let Source::Reader(reader) = prepared.source() else {
+            panic!("a streamed body is read");
+        };
+        assert_eq!(read_all(reader, 64 * 1024), whole);
+    }
+}
