@@ -88,7 +88,7 @@ impl Default for Timeouts {
 ///     .region("ap-guangzhou")
 ///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
 ///     .language(Language::EnUs)
-///     .timeout(Duration::from_secs(60))
+///     .response_timeout(Duration::from_secs(60))
 ///     // A local emulator; leave out for the public endpoint.
 ///     .endpoint("http://127.0.0.1:9000")
 ///     .build()?;
