@@ -110,6 +110,13 @@ pub(crate) fn choose(
     Ok(Some(chosen))
 }
 
+/// Checks an explicit proxy that is put to use only later, such as the
+/// default chain's proxy for STS: it is refused as [`choose`] and
+/// [`ChosenProxy::to_ureq`] would refuse it, but up front.
+pub(crate) fn check_explicit(url: &str) -> Result<(), Error> {
+    explicit_proxy(url)?.to_ureq().map(drop)
+}
+
 fn explicit_proxy(url: &str) -> Result<ChosenProxy, Error> {
     let chosen = ChosenProxy {
         url: url.trim().to_owned(),
