@@ -3,10 +3,16 @@
 //! is never asked through one.
 //!
 //! The proxy is `support::ConnectProxy`, on loopback. It opens tunnels to
-//! 127.0.0.1 only and refuses any other after recording it, so a test can
-//! aim a provider at the real STS host and see the tunnel asked for, while
-//! nothing leaves the machine. The environment is always injected; the
-//! process's own is left to `credentials_proxy_environment.rs`.
+//! 127.0.0.1 only, and records and refuses any other. The environment is
+//! always injected; the process's own is left to
+//! `credentials_proxy_environment.rs`.
+//!
+//! The environment's proxy never applies to a loopback endpoint, so the
+//! tests of it aim STS at 0.0.0.0, on a port where nothing listens. That is
+//! not a loopback address by the proxy rules, yet a connection to it stays
+//! on this machine (Linux and macOS take it as this host): a provider that
+//! wrongly went direct fails at once instead of reaching the internet, and
+//! one that goes through the proxy shows in the tunnel it asked for.
 
 mod support;
 
@@ -59,9 +65,14 @@ fn tke_chain(dir: &TempDir, vars: &[(&str, &str)]) -> DefaultChainBuilder {
         .clock(ManualClock::new(NOW).reader())
 }
 
-/// A port on loopback where nothing listens.
-fn closed_port() -> u16 {
-    support::fault_server::closed_port().port()
+/// An STS endpoint that is not loopback by the proxy rules and where
+/// nothing listens (see the top of this file), and its `host:port`.
+fn unreachable_sts() -> (String, String) {
+    let port = support::fault_server::closed_port().port();
+    (
+        format!("https://0.0.0.0:{port}/"),
+        format!("0.0.0.0:{port}"),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -195,11 +206,11 @@ fn the_tke_link_goes_through_the_chain_s_sts_proxy() {
 
 #[test]
 fn the_tke_link_goes_through_the_proxy_the_chain_s_environment_names() {
-    // The real STS endpoint: the proxy records the tunnel to it and, as it
-    // opens none but to loopback, refuses it.
     let dir = TempDir::new("proxy-chain-env");
     let proxy = ConnectProxy::start();
+    let (endpoint, target) = unreachable_sts();
     let chain = tke_chain(&dir, &[("https_proxy", proxy.url().as_str())])
+        .sts_endpoint(endpoint)
         .build()
         .unwrap();
 
@@ -207,10 +218,11 @@ fn the_tke_link_goes_through_the_proxy_the_chain_s_environment_names() {
 
     assert_eq!(
         proxy.tunnels(),
-        ["CONNECT sts.tencentcloudapi.com:443 HTTP/1.1"],
+        [format!("CONNECT {target} HTTP/1.1")],
         "{}",
         chain_text(&error)
     );
+    // The test proxy refused the tunnel.
     assert_eq!(
         root(&error).transport_kind(),
         Some(TransportKind::Connect),
@@ -219,49 +231,32 @@ fn the_tke_link_goes_through_the_proxy_the_chain_s_environment_names() {
     );
 }
 
-// 0.0.0.0 is not a loopback address by the proxy rules, so the environment's
-// proxy applies to it, yet a connection to it stays on this machine (Linux
-// and macOS take it as this host). A direct call then reaches a closed port
-// and fails; it can never leave the machine.
-
 #[test]
 fn no_proxy_in_the_chain_s_environment_keeps_the_tke_link_direct() {
     let dir = TempDir::new("proxy-chain-no-proxy");
     let proxy = ConnectProxy::start();
-    let chain = tke_chain(
-        &dir,
-        &[
-            ("https_proxy", proxy.url().as_str()),
-            ("NO_PROXY", "0.0.0.0"),
-        ],
-    )
-    .sts_endpoint(format!("https://0.0.0.0:{}/", closed_port()))
-    .build()
-    .unwrap();
-
-    assert!(chain.provide_credentials().is_err());
-    assert!(proxy.tunnels().is_empty());
-    assert_eq!(proxy.connections(), 0);
-
-    // And the same chain without NO_PROXY does go through the proxy.
-    let port = closed_port();
-    let chain = tke_chain(&dir, &[("https_proxy", proxy.url().as_str())])
-        .sts_endpoint(format!("https://0.0.0.0:{port}/"))
+    let (endpoint, _) = unreachable_sts();
+    let proxy_url = proxy.url();
+    let vars = [
+        ("https_proxy", proxy_url.as_str()),
+        ("NO_PROXY", "localhost, 0.0.0.0"),
+    ];
+    let chain = tke_chain(&dir, &vars)
+        .sts_endpoint(endpoint)
         .build()
         .unwrap();
+
     assert!(chain.provide_credentials().is_err());
-    assert_eq!(
-        proxy.tunnels(),
-        [format!("CONNECT 0.0.0.0:{port} HTTP/1.1")]
-    );
+    assert_eq!(proxy.connections(), 0);
 }
 
 #[test]
 fn sts_proxy_from_env_false_keeps_the_environment_s_proxy_out() {
     let dir = TempDir::new("proxy-chain-env-off");
     let proxy = ConnectProxy::start();
+    let (endpoint, _) = unreachable_sts();
     let chain = tke_chain(&dir, &[("https_proxy", proxy.url().as_str())])
-        .sts_endpoint(format!("https://0.0.0.0:{}/", closed_port()))
+        .sts_endpoint(endpoint)
         .sts_proxy_from_env(false)
         .build()
         .unwrap();
@@ -295,7 +290,9 @@ fn a_loopback_sts_endpoint_is_never_proxied_from_the_environment() {
 #[test]
 fn a_bad_proxy_in_the_chain_s_environment_is_named_as_the_cause() {
     let dir = TempDir::new("proxy-chain-env-bad");
+    let (endpoint, _) = unreachable_sts();
     let chain = tke_chain(&dir, &[("https_proxy", "ftp://user:pa55@127.0.0.1:21")])
+        .sts_endpoint(endpoint)
         .build()
         .unwrap();
 

@@ -8,10 +8,11 @@
 //! can inject an environment instead.
 //!
 //! The proxy is `support::ConnectProxy`, which records each tunnel asked for
-//! and opens none but to 127.0.0.1. The endpoints that must not be proxied
-//! are at 0.0.0.0: not a loopback address by the proxy rules, so the
-//! environment's proxy would apply, yet a connection to it stays on this
-//! machine (Linux and macOS take it as this host).
+//! and opens none but to 127.0.0.1. Every endpoint is at 0.0.0.0: not a
+//! loopback address by the proxy rules, so the environment's proxy applies
+//! to it, yet a connection to it stays on this machine (Linux and macOS take
+//! it as this host), so a provider that goes direct never reaches the
+//! internet.
 
 mod support;
 
@@ -61,10 +62,13 @@ fn sts_providers_use_the_process_s_proxy_and_the_metadata_provider_never_does() 
     assert_eq!(cvm.provide_credentials().unwrap().secret_id(), "AKIDcvm");
     assert_eq!(proxy.connections(), 0);
 
-    // Both STS providers at the real STS host: each asks the proxy for a
-    // tunnel, which it refuses, so nothing leaves the machine.
+    // Both STS providers, at 0.0.0.0 on a port where nothing listens: each
+    // asks the proxy for a tunnel, which it refuses.
+    let closed = support::fault_server::closed_port().port();
+    let sts = format!("https://0.0.0.0:{closed}/");
     let source = Credentials::new("AKIDs", "k");
     let assume_role = AssumeRoleCredentials::builder(source, ROLE_ARN, "s1")
+        .endpoint(&sts)
         .build()
         .unwrap();
     assert!(assume_role.provide_credentials().is_err());
@@ -72,23 +76,18 @@ fn sts_providers_use_the_process_s_proxy_and_the_metadata_provider_never_does() 
     let token_file = dir.write("token", "oidc-token");
     let web_identity =
         WebIdentityCredentials::builder("ap-guangzhou", "OIDC", ROLE_ARN, &token_file)
+            .endpoint(&sts)
             .build()
             .unwrap();
     assert!(web_identity.provide_credentials().is_err());
-    assert_eq!(
-        proxy.tunnels(),
-        [
-            "CONNECT sts.tencentcloudapi.com:443 HTTP/1.1",
-            "CONNECT sts.tencentcloudapi.com:443 HTTP/1.1",
-        ]
-    );
+    let tunnel = format!("CONNECT 0.0.0.0:{closed} HTTP/1.1");
+    assert_eq!(proxy.tunnels(), [tunnel.clone(), tunnel]);
 
-    // Told not to read the environment, a provider goes directly: here to a
-    // closed port, which fails at once.
-    let closed = support::fault_server::closed_port().port();
+    // Told not to read the environment, a provider goes directly, and
+    // fails at once at the closed port.
     let source = Credentials::new("AKIDs", "k");
     let direct = AssumeRoleCredentials::builder(source, ROLE_ARN, "s1")
-        .endpoint(format!("https://0.0.0.0:{closed}/"))
+        .endpoint(&sts)
         .proxy_from_env(false)
         .build()
         .unwrap();

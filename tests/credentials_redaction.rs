@@ -302,6 +302,9 @@ fn no_secret_appears_in_logs_debug_display_or_errors() {
         .instance_role(false)
         .home_dir(dir.path().join("nohome"))
         .system_file(dir.path().join("nofile"))
+        // Not loopback, so that the environment's proxy applies, but on
+        // this machine: nothing is sent even if the proxy were ignored.
+        .sts_endpoint("https://0.0.0.0:9/")
         .build()
         .unwrap();
     show_error(&mut shown, &chain.provide_credentials().unwrap_err());
