@@ -117,6 +117,11 @@
 //! honoured for the endpoint's host; [`ClientBuilder::proxy_from_env`]
 //! turns the environment off. HTTP `CONNECT` proxies and SOCKS4/5 proxies
 //! work; a password in the proxy URL never appears in logs or errors.
+//! The credential providers that call STS choose their own proxy by the
+//! same rules when they are built (see
+//! [`AssumeRoleCredentialsBuilder::proxy`](credentials::AssumeRoleCredentialsBuilder::proxy)
+//! and [`DefaultChainBuilder::sts_proxy`](credentials::DefaultChainBuilder::sts_proxy));
+//! the CVM metadata service is always reached directly.
 //! A private gateway's CA is trusted with
 //! [`ClientBuilder::root_certificates_pem`];
 //! [`ClientBuilder::danger_accept_invalid_certs`] is for local tests only

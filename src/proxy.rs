@@ -1,11 +1,12 @@
-//! Which proxy, if any, a client's requests go through.
+//! Which proxy, if any, a client's requests go through, and those of the
+//! STS credential providers.
 //!
 //! A proxy is either named explicitly on the builder or taken from the
 //! usual environment variables. This crate reads the environment itself,
-//! once, when the client is built, rather than leaving it to `ureq`: the
-//! variables are then chosen by the endpoint's scheme, `NO_PROXY` is
-//! matched against the endpoint's host the way curl matches it, and the
-//! choice is logged (with any password hidden).
+//! once, when the client or provider is built, rather than leaving it to
+//! `ureq`: the variables are then chosen by the endpoint's scheme,
+//! `NO_PROXY` is matched against the endpoint's host the way curl matches
+//! it, and the choice is logged (with any password hidden).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -65,12 +66,7 @@ pub(crate) fn choose(
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<ChosenProxy>, Error> {
     if let Some(url) = explicit {
-        let chosen = ChosenProxy {
-            url: url.trim().to_owned(),
-            source: "the proxy setting",
-        };
-        check_scheme(&chosen)?;
-        return Ok(Some(chosen));
+        return explicit_proxy(url).map(Some);
     }
     if !from_env {
         return Ok(None);
@@ -112,6 +108,22 @@ pub(crate) fn choose(
     let chosen = ChosenProxy { url, source: name };
     check_scheme(&chosen)?;
     Ok(Some(chosen))
+}
+
+/// Checks an explicit proxy that is put to use only later, such as the
+/// default chain's proxy for STS: it is refused as [`choose`] and
+/// [`ChosenProxy::to_ureq`] would refuse it, but up front.
+pub(crate) fn check_explicit(url: &str) -> Result<(), Error> {
+    explicit_proxy(url)?.to_ureq().map(drop)
+}
+
+fn explicit_proxy(url: &str) -> Result<ChosenProxy, Error> {
+    let chosen = ChosenProxy {
+        url: url.trim().to_owned(),
+        source: "the proxy setting",
+    };
+    check_scheme(&chosen)?;
+    Ok(chosen)
 }
 
 /// Refuses a scheme `ureq` cannot use, and `https://` without TLS, before

@@ -6,7 +6,10 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use support::{error_body, success_body, Reply, TestServer, SECRET_ID, SECRET_KEY, TOKEN};
+use support::{
+    error_body, success_body, ConnectProxy, Reply, TempDir, TestServer, SECRET_ID, SECRET_KEY,
+    TOKEN,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scf-invoke");
 
@@ -577,6 +580,41 @@ fn network_options_are_checked_before_sending() {
     ] {
         assert_refused_before_sending(&args, expected);
     }
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn tke_credentials_are_fetched_through_the_proxy_option_not_the_environment_s() {
+    // The CLI always asks the real STS host. Both proxies record the tunnel
+    // asked for and open none but to loopback, so nothing leaves the
+    // machine, whichever is (wrongly) used.
+    let server = TestServer::start(vec![Reply::Json(success_body("", "never"))]);
+    let dir = TempDir::new("cli-tke-proxy");
+    let token_file = dir.write("token", "oidc-token");
+    let option_proxy = ConnectProxy::start();
+    let env_proxy = ConnectProxy::start();
+    let out = Command::new(BIN)
+        .args(["invoke", "hello", "--region", "ap-guangzhou"])
+        .args(["--endpoint", &server.url, "--proxy", &option_proxy.url()])
+        .env_clear()
+        .env("SCF_INVOKE_METADATA_DISABLED", "1")
+        .env("HOME", dir.path())
+        .env("TKE_REGION", "ap-guangzhou")
+        .env("TKE_PROVIDER_ID", "OIDC")
+        .env("TKE_WEB_IDENTITY_TOKEN_FILE", &token_file)
+        .env("TKE_ROLE_ARN", "qcs::cam::uin/100000000001:roleName/r")
+        .env("https_proxy", env_proxy.url())
+        .output()
+        .unwrap();
+
+    let stderr = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        option_proxy.tunnels(),
+        ["CONNECT sts.tencentcloudapi.com:443 HTTP/1.1"],
+        "{stderr}"
+    );
+    assert_eq!(env_proxy.connections(), 0, "{stderr}");
     assert!(server.received().is_empty());
 }
 

@@ -25,7 +25,7 @@ use scf_invoke::credentials::{
     InstanceRoleCredentials, ProfileCredentials, ProvideCredentials, WebIdentityCredentials,
 };
 use scf_invoke::Error;
-use support::{env, metadata_json, sts_json, Answer, ManualClock, Server, TempDir};
+use support::{env, metadata_json, sts_json, Answer, ConnectProxy, ManualClock, Server, TempDir};
 
 const NOW: u64 = 1_700_000_000;
 const ROLE_ARN: &str = "qcs::cam::uin/100000000001:roleName/scf-invoker";
@@ -51,6 +51,7 @@ const ROLE_TOKEN: &str = "role-tmp-token-0a0a";
 const OIDC_TOKEN: &str = "oidc-web-identity-token-7b7b";
 const OIDC_KEY: &str = "oidc-tmp-secret-key-4c4c";
 const URL_PASSWORD: &str = "url-password-1d1d";
+const PROXY_PASSWORD: &str = "proxy-password-5e5e";
 
 static CAPTURED: Mutex<String> = Mutex::new(String::new());
 static RECORDS: AtomicUsize = AtomicUsize::new(0);
@@ -244,6 +245,79 @@ fn no_secret_appears_in_logs_debug_display_or_errors() {
     cached.provide_credentials().unwrap();
     show(&mut shown, &cached);
 
+    // STS through a proxy whose URL holds a password: through a working
+    // proxy (ureq sends the password in Proxy-Authorization), then through
+    // one where nothing listens, then one named by the chain's environment
+    // with a scheme no proxy speaks.
+    let proxy = ConnectProxy::start();
+    let with_password = |addr: &str| format!("http://user:{PROXY_PASSWORD}@{addr}");
+    let source = Credentials::new(SOURCE_ID, SOURCE_KEY);
+    let through = AssumeRoleCredentials::builder(source, ROLE_ARN, "via-proxy")
+        .endpoint(sts.url("/"))
+        .proxy(with_password(&proxy.addr().to_string()))
+        .clock(clock.reader());
+    show(&mut shown, &through);
+    let through = through.build().unwrap();
+    // The STS server's first answer is spent, so this one is its error.
+    show_error(&mut shown, &through.provide_credentials().unwrap_err());
+    show(&mut shown, &through);
+    let proxy_authorization = proxy.authorizations()[0].clone().unwrap();
+    let source = Credentials::new(SOURCE_ID, SOURCE_KEY);
+    let nowhere = AssumeRoleCredentials::builder(source, ROLE_ARN, "via-proxy")
+        .endpoint(sts.url("/"))
+        .proxy(with_password("127.0.0.1:9"))
+        .build()
+        .unwrap();
+    show(&mut shown, &nowhere);
+    show_error(&mut shown, &nowhere.provide_credentials().unwrap_err());
+    let web = WebIdentityCredentials::builder("ap-guangzhou", "OIDC", ROLE_ARN, &token_file)
+        .endpoint(oidc.url("/"))
+        .proxy(with_password("127.0.0.1:9"));
+    show(&mut shown, &web);
+    let web = web.build().unwrap();
+    show(&mut shown, &web);
+    show_error(&mut shown, &web.provide_credentials().unwrap_err());
+    let tke = [
+        ("TKE_REGION", "ap-guangzhou"),
+        ("TKE_PROVIDER_ID", "OIDC"),
+        ("TKE_WEB_IDENTITY_TOKEN_FILE", token_file.to_str().unwrap()),
+        ("TKE_ROLE_ARN", ROLE_ARN),
+    ];
+    let chain = DefaultChain::builder()
+        .env(env(&tke))
+        .instance_role(false)
+        .home_dir(dir.path().join("nohome"))
+        .system_file(dir.path().join("nofile"))
+        .sts_endpoint(oidc.url("/"))
+        .sts_proxy(with_password("127.0.0.1:9"));
+    show(&mut shown, &chain);
+    let chain = chain.build().unwrap();
+    show_error(&mut shown, &chain.provide_credentials().unwrap_err());
+    show(&mut shown, &chain);
+    let bad_scheme = format!("ftp://user:{PROXY_PASSWORD}@127.0.0.1:21");
+    let mut tke_with_bad_proxy = tke.to_vec();
+    tke_with_bad_proxy.push(("https_proxy", bad_scheme.as_str()));
+    let chain = DefaultChain::builder()
+        .env(env(&tke_with_bad_proxy))
+        .instance_role(false)
+        .home_dir(dir.path().join("nohome"))
+        .system_file(dir.path().join("nofile"))
+        // Not loopback, so that the environment's proxy applies, but on
+        // this machine: nothing is sent even if the proxy were ignored.
+        .sts_endpoint("https://0.0.0.0:9/")
+        .build()
+        .unwrap();
+    show_error(&mut shown, &chain.provide_credentials().unwrap_err());
+    let source = Credentials::new(SOURCE_ID, SOURCE_KEY);
+    let refused = AssumeRoleCredentials::builder(source, ROLE_ARN, "x").proxy(&bad_scheme);
+    show(&mut shown, &refused);
+    show_error(&mut shown, &refused.build().unwrap_err());
+    let refused = DefaultChain::builder().sts_proxy(&bad_scheme);
+    show(&mut shown, &refused);
+    show_error(&mut shown, &refused.build().unwrap_err());
+    assert_eq!(proxy.tunnels().len(), 1, "the working proxy was used once");
+    assert!(shown.contains("http://***@127.0.0.1:9"), "{shown}");
+
     // Now search everything.
     let logged = CAPTURED.lock().unwrap().clone();
     assert!(
@@ -265,6 +339,10 @@ fn no_secret_appears_in_logs_debug_display_or_errors() {
     assert!(
         logged.contains("refreshed temporary credentials"),
         "{logged}"
+    );
+    assert!(
+        logged.contains("go through the proxy http://***@"),
+        "the proxy chosen must be logged:\n{logged}"
     );
     assert!(
         logged.contains("WARN"),
@@ -310,6 +388,9 @@ fn no_secret_appears_in_logs_debug_display_or_errors() {
         OIDC_TOKEN,
         OIDC_KEY,
         URL_PASSWORD,
+        PROXY_PASSWORD,
+        // "user:<PROXY_PASSWORD>" in base64, as sent to the proxy.
+        proxy_authorization.trim_start_matches("Basic "),
         signature.as_str(),
     ];
     for secret in secrets {

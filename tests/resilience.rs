@@ -1,17 +1,19 @@
 //! Retries, the rate limit, clock-skew correction and proxies, against
-//! fault-injecting servers on loopback (see `support::fault_server`).
+//! fault-injecting servers on loopback (see `support::fault_server`) and a
+//! loopback proxy (`support::connect_proxy`).
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::Write;
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use scf_invoke::{InvokeRequest, RetryPolicy, TransportKind};
-use support::fault_server::{client, closed_port, error_body, ok_body, Server, READ_TIMEOUT};
+use support::fault_server::{client, closed_port, error_body, ok_body, Server};
+use support::ConnectProxy;
 
 /// Short pauses, so that the tests are quick.
 fn quick_retries() -> RetryPolicy {
@@ -695,91 +697,28 @@ fn a_rate_limit_must_be_positive() {
 // ---------------------------------------------------------------------------
 // Proxies
 
-/// What the test proxy saw.
-#[derive(Default)]
-struct ProxyLog {
-    /// The request line of each tunnel asked for.
-    tunnels: Vec<String>,
-    /// The `Proxy-Authorization` header of each, if any.
-    authorizations: Vec<Option<String>>,
-}
-
-/// A tiny HTTP proxy on loopback that opens `CONNECT` tunnels, to loopback
-/// targets only, and records what it was asked. With `refuse`, it answers
-/// 407 instead.
-fn start_proxy(refuse: bool) -> (Server, Arc<Mutex<ProxyLog>>) {
-    let log = Arc::new(Mutex::new(ProxyLog::default()));
-    let server = {
-        let log = log.clone();
-        Server::start(move |mut conn| {
-            let Some((line, headers)) = conn.read_head() else {
-                return;
-            };
-            let authorization = headers
-                .iter()
-                .find(|(n, _)| n == "proxy-authorization")
-                .map(|(_, v)| v.clone());
-            {
-                let mut log = log.lock().unwrap();
-                log.tunnels.push(line.clone());
-                log.authorizations.push(authorization);
-            }
-            let target = line.split(' ').nth(1).unwrap_or_default().to_owned();
-            let loopback = target.starts_with("127.0.0.1:");
-            if refuse || !line.starts_with("CONNECT ") || !loopback {
-                let _ = conn.stream.write_all(
-                    b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
-                );
-                return;
-            }
-            let Ok(upstream) = TcpStream::connect(&target) else {
-                let _ = conn.stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
-                return;
-            };
-            let _ = conn
-                .stream
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-            pipe(conn.stream, upstream);
-        })
-    };
-    (server, log)
-}
-
-/// Copies bytes both ways until either side closes or stays silent.
-fn pipe(client: TcpStream, upstream: TcpStream) {
-    let copy = |mut from: TcpStream, mut to: TcpStream| {
-        from.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        let mut buffer = [0u8; 8192];
-        while let Ok(n) = from.read(&mut buffer) {
-            if n == 0 || to.write_all(&buffer[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = to.shutdown(Shutdown::Write);
-    };
-    let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
-    let up = thread::spawn(move || copy(client, upstream));
-    copy(u2, c2);
-    let _ = up.join();
-}
-
 #[test]
 fn calls_go_through_an_explicit_proxy_with_its_credentials() {
     support::capture_logs();
     let server = Server::answering(|_| ok_body("r-proxied"));
-    let (proxy, seen) = start_proxy(false);
+    let proxy = ConnectProxy::start();
     let client = client(&server.url())
-        .proxy(format!("http://user:pa55@{}", proxy.addr))
+        .proxy(format!("http://user:pa55@{}", proxy.addr()))
         .build()
         .unwrap();
 
     let output = client.invoke(&hello()).unwrap();
 
     assert_eq!(output.request_id(), "r-proxied");
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.tunnels, [format!("CONNECT {} HTTP/1.1", server.addr)]);
+    assert_eq!(
+        proxy.tunnels(),
+        [format!("CONNECT {} HTTP/1.1", server.addr)]
+    );
     // "user:pa55" in base64.
-    assert_eq!(seen.authorizations, [Some("Basic dXNlcjpwYTU1".to_owned())]);
+    assert_eq!(
+        proxy.authorizations(),
+        [Some("Basic dXNlcjpwYTU1".to_owned())]
+    );
     assert!(!format!("{client:?}").contains("pa55"), "{client:?}");
     for line in support::logged_all() {
         assert!(
@@ -792,9 +731,9 @@ fn calls_go_through_an_explicit_proxy_with_its_credentials() {
 #[test]
 fn a_proxy_that_refuses_the_tunnel_is_a_connect_error_without_the_password() {
     let server = Server::answering(|_| ok_body("r-never"));
-    let (proxy, _) = start_proxy(true);
+    let proxy = ConnectProxy::refusing();
     let client = client(&server.url())
-        .proxy(format!("http://user:pa55@{}", proxy.addr))
+        .proxy(format!("http://user:pa55@{}", proxy.addr()))
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
@@ -834,11 +773,11 @@ fn proxy_urls_are_checked_when_the_client_is_built() {
 #[test]
 fn the_test_proxy_is_only_used_when_configured() {
     let server = Server::answering(|_| ok_body("r-direct"));
-    let (proxy, seen) = start_proxy(false);
+    let proxy = ConnectProxy::start();
     let client = client(&server.url()).build().unwrap();
 
     client.invoke(&hello()).unwrap();
 
-    assert!(seen.lock().unwrap().tunnels.is_empty());
+    assert!(proxy.tunnels().is_empty());
     assert_eq!(proxy.connections(), 0);
 }

@@ -25,6 +25,10 @@ const DEFAULT_REGION: &str = "ap-guangzhou";
 /// *source*: typically long-term keys from the environment or a profile
 /// file, whose owner the role trusts.
 ///
+/// STS is reached through the proxy the environment names, as a client's
+/// endpoint is, unless [`AssumeRoleCredentialsBuilder::proxy`] or
+/// [`AssumeRoleCredentialsBuilder::proxy_from_env`] say otherwise.
+///
 /// # Example
 ///
 /// ```no_run
@@ -134,6 +138,38 @@ impl AssumeRoleCredentialsBuilder {
         self
     }
 
+    /// Sends the calls to STS through this proxy: `http://host:port` (an
+    /// HTTP proxy that opens a tunnel with `CONNECT`), `https://…` (the
+    /// same, reached over TLS), or `socks5://`, `socks5h://` (the proxy
+    /// resolves the name), `socks4://`, `socks4a://`. A user name and
+    /// password may be given as `http://user:password@host:port`,
+    /// percent-encoded; they never appear in `Debug` output, logs or errors.
+    /// Default: none, or the environment's (see
+    /// [`AssumeRoleCredentialsBuilder::proxy_from_env`]).
+    ///
+    /// An explicit proxy is used for every endpoint; `NO_PROXY` does not
+    /// apply to it.
+    pub fn proxy(mut self, url: impl Into<String>) -> AssumeRoleCredentialsBuilder {
+        self.settings.proxy.explicit = Some(GivenUrl::new(url));
+        self
+    }
+
+    /// Whether, when no proxy is set with
+    /// [`AssumeRoleCredentialsBuilder::proxy`], the proxy is taken from the
+    /// process environment when the provider is built. Default: true, as
+    /// for a [`Client`](crate::Client).
+    ///
+    /// The variables and rules are the client's (see
+    /// [`ClientBuilder::proxy_from_env`](crate::ClientBuilder::proxy_from_env)):
+    /// for an `https://` endpoint, `https_proxy`, `HTTPS_PROXY`, `all_proxy`
+    /// and `ALL_PROXY`, in that order, unless `NO_PROXY` names the
+    /// endpoint's host. An endpoint on loopback never goes through the
+    /// environment's proxy.
+    pub fn proxy_from_env(mut self, read: bool) -> AssumeRoleCredentialsBuilder {
+        self.settings.proxy.from_env = read;
+        self
+    }
+
     /// How long to wait for a connection to STS. Default: 5 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> AssumeRoleCredentialsBuilder {
         self.settings.connect_timeout = timeout;
@@ -164,8 +200,8 @@ impl AssumeRoleCredentialsBuilder {
         self
     }
 
-    /// Checks the settings and builds the provider. Nothing is requested
-    /// until the first call.
+    /// Checks the settings, chooses the proxy, and builds the provider.
+    /// Nothing is requested until the first call.
     ///
     /// # Errors
     ///
@@ -174,13 +210,15 @@ impl AssumeRoleCredentialsBuilder {
     /// `RoleSessionName` not 2 to 128 characters of `[\w+=,.@-]`;
     /// `DurationSeconds` outside 1..=43200; `Region` not a region name;
     /// `endpoint` not an `https` URL without a path (or `http` to a
-    /// loopback host).
+    /// loopback host); `proxy` when the proxy, set or from the environment,
+    /// is not a usable URL.
     pub fn build(self) -> Result<AssumeRoleCredentials, Error> {
         sts::check_role_arn(&self.role_arn)?;
         sts::check_session_name(&self.session_name)?;
         sts::check_duration(self.duration_seconds)?;
         sts::check_region(&self.region)?;
         let endpoint = sts::endpoint(self.settings.endpoint.as_str())?;
+        let http = self.settings.http_client(&endpoint)?;
 
         let assume_role = AssumeRole {
             source: self.source,
@@ -189,7 +227,7 @@ impl AssumeRoleCredentialsBuilder {
             duration_seconds: self.duration_seconds,
             region: self.region,
             endpoint,
-            http: self.settings.http_client(),
+            http,
             clock: self.settings.refresh.clock.clone(),
         };
         let cache = self.settings.refresh.cache("sts AssumeRole", assume_role);

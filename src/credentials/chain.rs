@@ -15,6 +15,7 @@ use super::{
     ProvideCredentials, WebIdentityCredentials,
 };
 use crate::endpoint::GivenUrl;
+use crate::proxy;
 use crate::Error;
 
 /// What a link of the chain found: credentials (or what leads to them), or
@@ -58,7 +59,12 @@ impl Link {
 ///    all) let the chain move on quickly.
 /// 4. TKE's OIDC identity: [`WebIdentityCredentials`], when `TKE_REGION`,
 ///    `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE` and `TKE_ROLE_ARN`
-///    are set.
+///    are set. Its calls to STS go through [`DefaultChainBuilder::sts_proxy`]
+///    when set, otherwise through the proxy the chain's environment names
+///    (`https_proxy` and the rest, as a client reads them).
+///
+/// The metadata service of link 3 is always asked directly, never through
+/// a proxy (see [`InstanceRoleCredentials`]).
 ///
 /// A link that is set up but fails (half of a pair of variables, a
 /// malformed or unreadable profile file, a metadata service that names a
@@ -95,6 +101,8 @@ pub struct DefaultChain {
     instance_role: Arc<InstanceRoleCredentials>,
     instance_role_enabled: bool,
     sts_endpoint: Option<GivenUrl>,
+    sts_proxy: Option<GivenUrl>,
+    sts_proxy_from_env: bool,
     refresh: Refresh,
     chosen: OnceLock<Chosen>,
     /// Held while searching; holds what the last failed search said.
@@ -121,6 +129,8 @@ pub struct DefaultChainBuilder {
     instance_role: InstanceRoleCredentialsBuilder,
     instance_role_enabled: bool,
     sts_endpoint: Option<GivenUrl>,
+    sts_proxy: Option<GivenUrl>,
+    sts_proxy_from_env: bool,
     refresh: Refresh,
 }
 
@@ -142,6 +152,8 @@ impl DefaultChain {
             instance_role: InstanceRoleCredentials::builder(),
             instance_role_enabled: true,
             sts_endpoint: None,
+            sts_proxy: None,
+            sts_proxy_from_env: true,
             refresh: Refresh::default(),
         }
     }
@@ -191,16 +203,28 @@ impl DefaultChain {
             Presence::Absent(reason) => skip(Link::InstanceRole, reason),
         }
 
-        // 4. TKE's OIDC identity.
+        // 4. TKE's OIDC identity. The builder reads the proxy variables
+        // from the chain's environment, as it reads the TKE_* ones.
         match WebIdentityCredentials::builder_from_env(&self.env)? {
             Presence::Found(builder) => {
-                let mut builder = builder.shared_refresh(self.refresh.clone());
+                let mut builder = builder
+                    .shared_refresh(self.refresh.clone())
+                    .proxy_from_env(self.sts_proxy_from_env);
                 if let Some(endpoint) = &self.sts_endpoint {
                     builder = builder.endpoint(endpoint.as_str());
                 }
+                if let Some(proxy) = &self.sts_proxy {
+                    builder = builder.proxy(proxy.as_str());
+                }
                 let provider = builder.build().map_err(|e| {
-                    Error::credentials("the TKE_* variables do not make a valid STS request")
-                        .with_source(e)
+                    // The explicit proxy was checked when the chain was
+                    // built, so a bad one here came from the environment.
+                    let what = if e.field() == Some("proxy") {
+                        "the proxy the environment names for STS is not usable"
+                    } else {
+                        "the TKE_* variables do not make a valid STS request"
+                    };
+                    Error::credentials(what).with_source(e)
                 })?;
                 let provider = Arc::new(provider);
                 let credentials = provider.provide_credentials()?;
@@ -298,6 +322,8 @@ impl fmt::Debug for DefaultChain {
             .field("profile", &self.profile)
             .field("instance_role", &self.instance_role)
             .field("sts_endpoint", &self.sts_endpoint)
+            .field("sts_proxy", &self.sts_proxy)
+            .field("sts_proxy_from_env", &self.sts_proxy_from_env)
             .finish()
     }
 }
@@ -306,7 +332,8 @@ impl DefaultChainBuilder {
     /// Reads every environment variable through `lookup` instead of the
     /// process environment: the credentials variables, the profile file's
     /// `TENCENTCLOUD_CREDENTIALS_FILE`, `TENCENTCLOUD_PROFILE` and `HOME`,
-    /// and TKE's `TKE_*`. Default: the process environment.
+    /// TKE's `TKE_*`, and the proxy variables for TKE's calls to STS.
+    /// Default: the process environment.
     pub fn env(
         mut self,
         lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
@@ -373,6 +400,27 @@ impl DefaultChainBuilder {
         self
     }
 
+    /// The proxy for TKE's calls to STS, in the forms
+    /// [`WebIdentityCredentialsBuilder::proxy`](super::WebIdentityCredentialsBuilder::proxy)
+    /// takes; a password in it never appears in `Debug` output, logs or
+    /// errors. It is used for every STS endpoint, and never for the
+    /// metadata service. Default: none, or the environment's (see
+    /// [`DefaultChainBuilder::sts_proxy_from_env`]).
+    pub fn sts_proxy(mut self, url: impl Into<String>) -> DefaultChainBuilder {
+        self.sts_proxy = Some(GivenUrl::new(url));
+        self
+    }
+
+    /// Whether, when no proxy is set with [`DefaultChainBuilder::sts_proxy`],
+    /// TKE's calls to STS go through the proxy the chain's environment names
+    /// (see [`DefaultChainBuilder::env`]), read by the rules of
+    /// [`ClientBuilder::proxy_from_env`](crate::ClientBuilder::proxy_from_env).
+    /// Default: true.
+    pub fn sts_proxy_from_env(mut self, read: bool) -> DefaultChainBuilder {
+        self.sts_proxy_from_env = read;
+        self
+    }
+
     /// How long before expiry to refresh temporary credentials. Default: 5
     /// minutes (see [`CachedCredentials`](super::CachedCredentials)).
     pub fn refresh_margin(mut self, margin: Duration) -> DefaultChainBuilder {
@@ -389,17 +437,23 @@ impl DefaultChainBuilder {
         self
     }
 
-    /// Builds the chain. Nothing is read or requested until the first call.
+    /// Builds the chain. Nothing is read or requested until the first call,
+    /// so the environment's proxy for STS is chosen only when the TKE link
+    /// is tried.
     ///
     /// # Errors
     ///
     /// An [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
     /// for `endpoint` when the metadata or STS endpoint is not a valid URL
     /// (see [`InstanceRoleCredentialsBuilder::build`] and
-    /// [`WebIdentityCredentialsBuilder::build`](super::WebIdentityCredentialsBuilder::build)).
+    /// [`WebIdentityCredentialsBuilder::build`](super::WebIdentityCredentialsBuilder::build)),
+    /// or for `proxy` when the STS proxy is not a usable URL.
     pub fn build(self) -> Result<DefaultChain, Error> {
         if let Some(url) = &self.sts_endpoint {
             super::sts::endpoint(url.as_str())?;
+        }
+        if let Some(url) = &self.sts_proxy {
+            proxy::check_explicit(url.as_str())?;
         }
         let mut profile = ProfileCredentials::builder().shared_env(self.env.clone());
         if let Some(name) = self.profile {
@@ -421,6 +475,8 @@ impl DefaultChainBuilder {
             instance_role: Arc::new(instance_role),
             instance_role_enabled: self.instance_role_enabled,
             sts_endpoint: self.sts_endpoint,
+            sts_proxy: self.sts_proxy,
+            sts_proxy_from_env: self.sts_proxy_from_env,
             refresh: self.refresh,
             chosen: OnceLock::new(),
             searching: Mutex::new(None),

@@ -1,11 +1,13 @@
 //! The small HTTP layer the credential providers share: one `ureq` agent
-//! with explicit timeouts, and errors that name the URL asked. Endpoints are
-//! checked by [`crate::endpoint`], and `ureq`'s errors sorted by
+//! with explicit timeouts and the proxy its provider chose, and errors that
+//! name the URL asked. Endpoints are checked by [`crate::endpoint`], proxies
+//! chosen by [`crate::proxy`], and `ureq`'s errors sorted by
 //! [`crate::transport`], as the client's are.
 
 use std::fmt;
 use std::time::Duration;
 
+use crate::proxy::ChosenProxy;
 use crate::transport;
 use crate::Error;
 
@@ -22,6 +24,11 @@ pub(crate) struct HttpClient {
     agent: ureq::Agent,
     connect_timeout: Duration,
     timeout: Duration,
+    /// Kept to show in `Debug`, where its password is hidden.
+    proxy: Option<ChosenProxy>,
+    /// Whether `proxy` is a SOCKS proxy, which changes what some of
+    /// `ureq`'s errors mean (see [`transport::map_error`]).
+    through_socks: bool,
 }
 
 /// What came back: the status and the body, read whole (up to
@@ -32,7 +39,26 @@ pub(crate) struct Reply {
 }
 
 impl HttpClient {
-    pub(crate) fn new(connect_timeout: Duration, timeout: Duration) -> HttpClient {
+    /// An agent that goes through `proxy`, or directly when it is `None`.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
+    /// for `proxy` when `ureq` cannot parse its URL.
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        timeout: Duration,
+        proxy: Option<ChosenProxy>,
+    ) -> Result<HttpClient, Error> {
+        let ureq_proxy = proxy.as_ref().map(ChosenProxy::to_ureq).transpose()?;
+        let through_socks = ureq_proxy.as_ref().is_some_and(|proxy| {
+            use ureq::ProxyProtocol as P;
+            matches!(
+                proxy.protocol(),
+                P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
+            )
+        });
+
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(connect_timeout))
             .timeout_global(Some(timeout))
@@ -42,24 +68,33 @@ impl HttpClient {
             // A credentials endpoint has no reason to redirect; following
             // one would send the request somewhere nobody configured.
             .max_redirects(0)
-            // The metadata service must be reached directly, and a proxy
-            // picked up from the environment would make the providers (and
-            // their tests) depend on the machine they run on.
-            .proxy(None)
+            // The provider's builder chose the proxy, reading the
+            // environment as the client does. `None` is a direct connection,
+            // and also keeps ureq from reading the proxy variables itself.
+            .proxy(ureq_proxy)
             .user_agent(USER_AGENT)
             .build()
             .new_agent();
-        HttpClient {
+        Ok(HttpClient {
             agent,
             connect_timeout,
             timeout,
-        }
+            proxy,
+            through_socks,
+        })
+    }
+
+    /// The proxy the agent was configured with, as `ureq` holds it, so that
+    /// tests can see what reached the agent rather than what was asked.
+    #[cfg(test)]
+    pub(crate) fn agent_proxy(&self) -> Option<&ureq::Proxy> {
+        self.agent.config().proxy()
     }
 
     pub(crate) fn get(&self, url: &str) -> Result<Reply, Error> {
         log::trace!("GET {url}");
         let response = self.agent.get(url).call();
-        read_reply(response, url)
+        read_reply(response, url, self.through_socks)
     }
 
     /// Sends `body` with `headers`; `headers` may hold the session token,
@@ -76,7 +111,7 @@ impl HttpClient {
             request = request.header(*name, *value);
         }
         let response = request.send(body);
-        read_reply(response, url)
+        read_reply(response, url, self.through_socks)
     }
 }
 
@@ -85,6 +120,7 @@ impl fmt::Debug for HttpClient {
         f.debug_struct("HttpClient")
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -92,11 +128,15 @@ impl fmt::Debug for HttpClient {
 fn read_reply(
     response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     url: &str,
+    through_socks: bool,
 ) -> Result<Reply, Error> {
-    // The agent has no proxy, so no SOCKS client can be behind an error;
-    // the providers' URLs carry no query string and no secret, so the
-    // message may name them.
-    let map = |error| transport::map_error(error, false).with_context(&format!("request to {url}"));
+    // The providers' URLs carry no query string and no secret, so the
+    // message may name them. The proxy's URL may hold a password, so it
+    // is not named here; ureq's messages about a proxy give its answer,
+    // not its URL.
+    let map = |error| {
+        transport::map_error(error, through_socks).with_context(&format!("request to {url}"))
+    };
     let mut response = response.map_err(map)?;
     let status = response.status().as_u16();
     let body = response
@@ -106,4 +146,32 @@ fn read_reply(
         .read_to_vec()
         .map_err(map)?;
     Ok(Reply { status, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::{Endpoint, PlainHttp};
+    use crate::proxy;
+
+    fn through(url: &str) -> HttpClient {
+        let endpoint =
+            Endpoint::parse_with_path("http://127.0.0.1:9/", PlainHttp::Allowed).unwrap();
+        let chosen = proxy::choose(Some(url), false, &endpoint, |_| None).unwrap();
+        HttpClient::new(Duration::from_secs(1), Duration::from_secs(1), chosen).unwrap()
+    }
+
+    #[test]
+    fn a_socks_proxy_is_noted_for_sorting_errors() {
+        assert!(through("socks5://127.0.0.1:1080").through_socks);
+        assert!(through("socks4a://127.0.0.1:1080").through_socks);
+        assert!(!through("http://127.0.0.1:3128").through_socks);
+    }
+
+    #[test]
+    fn debug_names_the_proxy_without_its_password() {
+        let text = format!("{:?}", through("http://user:pa55@127.0.0.1:3128"));
+        assert!(text.contains("***@127.0.0.1:3128"), "{text}");
+        assert!(!text.contains("pa55"), "{text}");
+    }
 }

@@ -9,7 +9,7 @@ use super::answer;
 use super::cache::{chain_text, CachedCredentials};
 use super::chain::Presence;
 use super::http::HttpClient;
-use super::settings::{FetchSettings, Refresh};
+use super::settings::{FetchSettings, ProxySettings, Refresh};
 use super::{Clock, Credentials, ProvideCredentials};
 use crate::endpoint::{Endpoint, GivenUrl, PlainHttp};
 use crate::Error;
@@ -31,6 +31,13 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// (`GET …/cam/security-credentials/`, plain text), then for its credentials
 /// (`GET …/cam/security-credentials/<role>`, JSON with `TmpSecretId`,
 /// `TmpSecretKey`, `Token`, `ExpiredTime` and `Code: "Success"`).
+///
+/// The metadata service is always asked directly, never through a proxy,
+/// even when `http_proxy` or `all_proxy` is set: it is a link-local service
+/// that answers each instance on its own network. A proxy elsewhere cannot
+/// reach it, and a proxy on another CVM instance would fetch that
+/// instance's credentials, not this one's. There is no setting to change
+/// that, and `NO_PROXY` need not name it.
 ///
 /// # Example
 ///
@@ -74,6 +81,8 @@ impl InstanceRoleCredentials {
         InstanceRoleCredentialsBuilder {
             settings: FetchSettings::new(
                 DEFAULT_ENDPOINT,
+                // Never through a proxy: see the type's documentation.
+                ProxySettings::direct(),
                 DEFAULT_CONNECT_TIMEOUT,
                 DEFAULT_TIMEOUT,
             ),
@@ -176,9 +185,10 @@ impl InstanceRoleCredentialsBuilder {
         if !url.ends_with('/') {
             url.push('/');
         }
+        let endpoint = Endpoint::parse_with_path(&url, PlainHttp::Allowed)?;
         let metadata = Arc::new(Metadata {
-            endpoint: Endpoint::parse_with_path(&url, PlainHttp::Allowed)?,
-            http: self.settings.http_client(),
+            http: self.settings.http_client(&endpoint)?,
+            endpoint,
         });
         let cache = self
             .settings
@@ -273,6 +283,7 @@ fn is_role_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::EnvLookup;
 
     #[test]
     fn role_names_are_checked_before_going_into_a_url() {
@@ -293,6 +304,20 @@ mod tests {
             .endpoint
             .url
             .ends_with("security-credentials/"));
+    }
+
+    #[test]
+    fn the_metadata_service_is_asked_directly_whatever_the_environment_says() {
+        let mut builder = InstanceRoleCredentials::builder();
+        // As if the process's environment named a proxy for everything; the
+        // default endpoint is not loopback, so only the rule keeps it out.
+        builder.settings.proxy.env = EnvLookup::new(|name| {
+            name.to_ascii_lowercase()
+                .ends_with("_proxy")
+                .then(|| "http://egress.internal:3128".to_owned())
+        });
+        let provider = builder.build().unwrap();
+        assert!(provider.metadata.http.agent_proxy().is_none());
     }
 
     #[test]

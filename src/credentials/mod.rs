@@ -26,14 +26,23 @@
 //!
 //! The `Debug` output of [`Credentials`] and of every provider shows at most
 //! the first characters of the `SecretId` and never the `SecretKey`, the
-//! session token or a web identity token. Errors and log records carry none
-//! of them either.
+//! session token, a web identity token or a proxy's password. Errors and
+//! log records carry none of them either.
+//!
+//! # Proxies
+//!
+//! [`AssumeRoleCredentials`] and [`WebIdentityCredentials`] reach STS
+//! through the proxy set on their builders or, by default, the one the
+//! environment names, chosen as a [`Client`](crate::Client) chooses its
+//! own; the [`DefaultChain`]'s TKE link reads the chain's environment.
+//! [`InstanceRoleCredentials`] always asks the metadata service directly.
 //!
 //! # Logging
 //!
-//! Through the `log` crate: `debug` says which provider supplied credentials
-//! and when temporary credentials are refreshed (with the masked `SecretId`
-//! at most); `warn` reports a failed refresh while the current credentials
+//! Through the `log` crate: `debug` says which provider supplied credentials,
+//! when temporary credentials are refreshed (with the masked `SecretId` at
+//! most), and which proxy STS is reached through (its password hidden);
+//! `warn` reports a failed refresh while the current credentials
 //! are still served; `trace` names each request sent to the metadata service
 //! or STS.
 //!

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::answer;
 use super::http::{HttpClient, Reply};
-use super::settings::FetchSettings;
+use super::settings::{FetchSettings, ProxySettings};
 use super::Credentials;
 use crate::endpoint::{Endpoint, PlainHttp};
 use crate::signer::{self, Payload, SigningParams};
@@ -27,9 +27,17 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 const CONTENT_TYPE: &str = "application/json";
 
-/// The endpoint and timeouts both STS providers start from.
+/// The endpoint, proxy rule and timeouts both STS providers start from.
+/// STS is on the internet, so where the way out is through a proxy it must
+/// be reached through it: the providers read the environment's proxy as a
+/// client does.
 pub(crate) fn settings() -> FetchSettings {
-    FetchSettings::new(DEFAULT_ENDPOINT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+    FetchSettings::new(
+        DEFAULT_ENDPOINT,
+        ProxySettings::from_environment(),
+        DEFAULT_CONNECT_TIMEOUT,
+        DEFAULT_TIMEOUT,
+    )
 }
 
 /// How an STS request is authorized.

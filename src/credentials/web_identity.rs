@@ -40,6 +40,10 @@ const TOKEN_LIMIT: u64 = 64 * 1024;
 /// everything in `TKE_REGION`, `TKE_PROVIDER_ID`,
 /// `TKE_WEB_IDENTITY_TOKEN_FILE` and `TKE_ROLE_ARN`.
 ///
+/// STS is reached through the proxy the environment names, as a client's
+/// endpoint is, unless [`WebIdentityCredentialsBuilder::proxy`] or
+/// [`WebIdentityCredentialsBuilder::proxy_from_env`] say otherwise.
+///
 /// # Example
 ///
 /// ```no_run
@@ -134,7 +138,8 @@ impl WebIdentityCredentials {
     }
 
     /// A builder from the TKE variables: absent when none is set, an error
-    /// when only some are.
+    /// when only some are. The proxy variables are read from `env` too, so
+    /// that the default chain's provider sees the chain's environment.
     pub(crate) fn builder_from_env(
         env: &EnvLookup,
     ) -> Result<Presence<WebIdentityCredentialsBuilder>, Error> {
@@ -166,12 +171,14 @@ impl WebIdentityCredentials {
         let [Some(region), Some(provider_id), Some(token_file), Some(role_arn)] = values else {
             unreachable!("BUG: every variable was just checked to be set");
         };
-        Ok(Presence::Found(WebIdentityCredentials::builder(
+        let mut builder = WebIdentityCredentials::builder(
             region.trim(),
             provider_id.trim(),
             role_arn.trim(),
             token_file.trim(),
-        )))
+        );
+        builder.settings.proxy.env = env.clone();
+        Ok(Presence::Found(builder))
     }
 }
 
@@ -212,6 +219,40 @@ impl WebIdentityCredentialsBuilder {
         self
     }
 
+    /// Sends the calls to STS through this proxy: `http://host:port` (an
+    /// HTTP proxy that opens a tunnel with `CONNECT`), `https://…` (the
+    /// same, reached over TLS), or `socks5://`, `socks5h://` (the proxy
+    /// resolves the name), `socks4://`, `socks4a://`. A user name and
+    /// password may be given as `http://user:password@host:port`,
+    /// percent-encoded; they never appear in `Debug` output, logs or errors.
+    /// Default: none, or the environment's (see
+    /// [`WebIdentityCredentialsBuilder::proxy_from_env`]).
+    ///
+    /// An explicit proxy is used for every endpoint; `NO_PROXY` does not
+    /// apply to it.
+    pub fn proxy(mut self, url: impl Into<String>) -> WebIdentityCredentialsBuilder {
+        self.settings.proxy.explicit = Some(GivenUrl::new(url));
+        self
+    }
+
+    /// Whether, when no proxy is set with
+    /// [`WebIdentityCredentialsBuilder::proxy`], the proxy is taken from the
+    /// environment when the provider is built: the process environment, or
+    /// for the provider a [`DefaultChain`](super::DefaultChain) builds, the
+    /// chain's (see [`DefaultChainBuilder::env`](super::DefaultChainBuilder::env)).
+    /// Default: true, as for a [`Client`](crate::Client).
+    ///
+    /// The variables and rules are the client's (see
+    /// [`ClientBuilder::proxy_from_env`](crate::ClientBuilder::proxy_from_env)):
+    /// for an `https://` endpoint, `https_proxy`, `HTTPS_PROXY`, `all_proxy`
+    /// and `ALL_PROXY`, in that order, unless `NO_PROXY` names the
+    /// endpoint's host. An endpoint on loopback never goes through the
+    /// environment's proxy.
+    pub fn proxy_from_env(mut self, read: bool) -> WebIdentityCredentialsBuilder {
+        self.settings.proxy.from_env = read;
+        self
+    }
+
     /// How long to wait for a connection to STS. Default: 5 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> WebIdentityCredentialsBuilder {
         self.settings.connect_timeout = timeout;
@@ -248,8 +289,8 @@ impl WebIdentityCredentialsBuilder {
         self
     }
 
-    /// Checks the settings and builds the provider. Nothing is read or
-    /// requested until the first call.
+    /// Checks the settings, chooses the proxy, and builds the provider.
+    /// Nothing is read or requested until the first call.
     ///
     /// # Errors
     ///
@@ -259,7 +300,8 @@ impl WebIdentityCredentialsBuilder {
     /// `RoleSessionName` (when set) not 2 to 128 characters of
     /// `[\w+=,.@-]`; `DurationSeconds` outside 1..=43200; `token_file`
     /// empty; `endpoint` not an `https` URL without a path (or `http` to a
-    /// loopback host).
+    /// loopback host); `proxy` when the proxy, set or from the environment,
+    /// is not a usable URL.
     pub fn build(self) -> Result<WebIdentityCredentials, Error> {
         sts::check_region(&self.role.region)?;
         if self.role.provider_id.is_empty() || self.role.provider_id.chars().any(char::is_control) {
@@ -277,11 +319,12 @@ impl WebIdentityCredentialsBuilder {
             return Err(Error::invalid_input("token_file", "must not be empty"));
         }
         let endpoint = sts::endpoint(self.settings.endpoint.as_str())?;
+        let http = self.settings.http_client(&endpoint)?;
 
         let web_identity = WebIdentity {
             role: self.role,
             endpoint,
-            http: self.settings.http_client(),
+            http,
             clock: self.settings.refresh.clock.clone(),
         };
         let cache = self
@@ -384,6 +427,34 @@ mod tests {
             text.contains("TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE not set"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn from_the_chain_s_environment_the_proxy_variables_are_read_there_too() {
+        let tke = [
+            ("TKE_REGION", "ap-guangzhou"),
+            ("TKE_PROVIDER_ID", "OIDC"),
+            ("TKE_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+            ("TKE_ROLE_ARN", "qcs::cam::uin/1:roleName/r"),
+        ];
+        let proxy_for = |vars: &[(&str, &str)]| {
+            let Presence::Found(builder) = WebIdentityCredentials::builder_from_env(&env(vars))
+                .map_err(|e| e.to_string())
+                .unwrap()
+            else {
+                panic!("the TKE variables are all set");
+            };
+            let endpoint = sts::endpoint(sts::DEFAULT_ENDPOINT).unwrap();
+            let http = builder.settings.http_client(&endpoint).unwrap();
+            http.agent_proxy().map(|proxy| proxy.host().to_owned())
+        };
+
+        let mut with_proxy = tke.to_vec();
+        with_proxy.push(("https_proxy", "http://egress.internal:3128"));
+        assert_eq!(proxy_for(&with_proxy).as_deref(), Some("egress.internal"));
+        // Whatever the process's own environment holds, an injected one
+        // without proxy variables means no proxy.
+        assert_eq!(proxy_for(&tke), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | `handler_server` | [`Server`]: each request answered through a handler's [`Answer`] | credentials |
 //! | `credentials_fixtures` | [`ManualClock`], [`TempDir`], service answers, error chains | credentials |
 //! | `fault_server` | `fault_server::Server`: raw connections for fault injection | resilience, TLS |
+//! | `connect_proxy` | [`ConnectProxy`]: a `CONNECT` proxy to loopback that records its tunnels | resilience, STS proxies, redaction |
 //! | `log_capture` | everything logged, per thread | resilience, TLS |
 
 // Each test binary uses a different part of this module.
@@ -17,11 +18,13 @@ pub mod accept_loop;
 pub mod fault_server;
 pub mod request_reader;
 
+mod connect_proxy;
 mod credentials_fixtures;
 mod handler_server;
 mod log_capture;
 mod scripted_server;
 
+pub use connect_proxy::*;
 pub use credentials_fixtures::*;
 pub use handler_server::*;
 pub use log_capture::*;

@@ -61,9 +61,9 @@ Reliability and network:
   --clock-offset SECS    add SECS to this machine's clock when signing [default: 0]
   --no-clock-correction  do not learn the service's clock from a SignatureExpire
                          answer and retry once
-  --proxy URL            proxy for the call (http://, https://, socks5://; may
-                         carry user:password) [default: from HTTPS_PROXY,
-                         ALL_PROXY, minus NO_PROXY]
+  --proxy URL            proxy for the call and for STS (http://, https://,
+                         socks5://; may carry user:password) [default: from
+                         HTTPS_PROXY, ALL_PROXY, minus NO_PROXY]
   --no-env-proxy         ignore the proxy environment variables
   --ca-cert FILE         trust these PEM root certificates instead of the
                          bundled ones (a private gateway)
@@ -74,7 +74,8 @@ Credentials come from the default chain, in this order: the environment
 (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, or the
 names the SCF runtime sets); the profile file (TENCENTCLOUD_CREDENTIALS_FILE,
 ~/.tencentcloud/credentials, /etc/tencentcloud/credentials); the CVM instance
-role; TKE OIDC (TKE_* variables).
+role; TKE OIDC (TKE_* variables). TKE's calls to STS follow --proxy and
+--no-env-proxy; the CVM metadata service is always asked directly.
 
 Exit status: 0 success, 1 the function failed, 2 usage error or invalid input
 (nothing sent), 3 service error, 4 transport failure or timeout.

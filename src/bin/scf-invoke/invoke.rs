@@ -112,7 +112,7 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
 
     let mut builder = Client::builder()
         .region(region)
-        .credentials(DefaultChain::new());
+        .credentials(default_chain(&args.network)?);
     if let Some(endpoint) = &args.endpoint {
         builder = builder.endpoint(endpoint);
     }
@@ -128,6 +128,20 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
 /// The whole call's deadline when `--timeout` is not given: the 300 s a
 /// synchronous invocation may run, and a margin.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(330);
+
+/// The default chain, its calls to STS (for TKE) going through the proxy
+/// the call goes through, so that --proxy and --no-env-proxy mean the same
+/// for both.
+fn default_chain(network: &NetworkArgs) -> Result<DefaultChain, String> {
+    let mut chain = DefaultChain::builder();
+    if let Some(proxy) = &network.proxy {
+        chain = chain.sts_proxy(proxy);
+    }
+    if network.no_env_proxy {
+        chain = chain.sts_proxy_from_env(false);
+    }
+    chain.build().map_err(|e| e.to_string())
+}
 
 fn with_network_options(
     mut builder: ClientBuilder,
