@@ -77,13 +77,7 @@ pub(crate) fn post(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let through_socks = agent.config().proxy().is_some_and(|proxy| {
-        use ureq::ProxyProtocol as P;
-        matches!(
-            proxy.protocol(),
-            P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
-        )
-    });
+    let through_socks = agent.config().proxy().is_some_and(is_socks);
     let map = |error| map_error(error, through_socks);
     let sent = match body.source() {
         Source::Bytes(bytes) => request.send(bytes),
@@ -107,6 +101,16 @@ pub(crate) fn post(
         .read_to_vec()
         .map_err(map)?;
     Ok(Answer { status, body, date })
+}
+
+/// Whether `proxy` speaks SOCKS, which changes what an `InvalidData` I/O
+/// error means (see [`map_error`]).
+pub(crate) fn is_socks(proxy: &ureq::Proxy) -> bool {
+    use ureq::ProxyProtocol as P;
+    matches!(
+        proxy.protocol(),
+        P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
+    )
 }
 
 /// Sorts a `ureq` error into this crate's categories. The client's SCF calls

@@ -458,6 +458,34 @@ fn assume_role_without_source_credentials_fails_before_sending() {
     assert!(server.requests().is_empty());
 }
 
+#[test]
+fn an_https_sts_endpoint_uses_the_builds_tls_backend() {
+    // A server that accepts and hangs up: whatever the backend, the
+    // handshake fails. What matters is that it is the backend this build
+    // has; ureq panics on https:// when asked for one it lacks, which it
+    // was, with `native-tls` alone, until the providers set it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            drop(stream);
+        }
+    });
+    let provider = AssumeRoleCredentials::builder(Credentials::new("AKIDs", "k"), ROLE_ARN, "s1")
+        .endpoint(format!("https://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+
+    let e = provider.provide_credentials().unwrap_err();
+
+    let text = chain_text(&e);
+    let transport = support::crate_errors(&e)
+        .into_iter()
+        .find_map(|error| error.transport_kind());
+    assert!(transport.is_some(), "{text}");
+    server.join().unwrap();
+}
+
 // ---------------------------------------------------------------------------
 // TKE OIDC: AssumeRoleWithWebIdentity
 

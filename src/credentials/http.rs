@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::proxy::ChosenProxy;
+use crate::tls::{self, TlsOptions};
 use crate::transport;
 use crate::Error;
 
@@ -51,15 +52,9 @@ impl HttpClient {
         proxy: Option<ChosenProxy>,
     ) -> Result<HttpClient, Error> {
         let ureq_proxy = proxy.as_ref().map(ChosenProxy::to_ureq).transpose()?;
-        let through_socks = ureq_proxy.as_ref().is_some_and(|proxy| {
-            use ureq::ProxyProtocol as P;
-            matches!(
-                proxy.protocol(),
-                P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
-            )
-        });
+        let through_socks = ureq_proxy.as_ref().is_some_and(transport::is_socks);
 
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .timeout_connect(Some(connect_timeout))
             .timeout_global(Some(timeout))
             // Error answers carry the reason in their body, so read them
@@ -72,9 +67,12 @@ impl HttpClient {
             // environment as the client does. `None` is a direct connection,
             // and also keeps ureq from reading the proxy variables itself.
             .proxy(ureq_proxy)
-            .user_agent(USER_AGENT)
-            .build()
-            .new_agent();
+            .user_agent(USER_AGENT);
+        // The build's TLS backend with the bundled roots, as the client's
+        // defaults: ureq picks rustls unless told otherwise at run time,
+        // and panics on an https:// URL when rustls is not compiled in.
+        let config = tls::apply(config, &TlsOptions::default())?;
+        let agent = ureq::Agent::new_with_config(config.build());
         Ok(HttpClient {
             agent,
             connect_timeout,
