@@ -8,7 +8,7 @@
 //!
 //! - `ours`: a client with the default settings.
 //! - `ours_with_deadline`: the same with `ClientBuilder::timeout` set, one
-//!   deadline over the whole call, which costs a thread per call in ureq.
+//!   deadline over each attempt, which costs a thread per call in ureq.
 //! - `raw_ureq`: a default ureq agent replaying a request signed once
 //!   before the bench starts, headers and all. The server does exactly
 //!   the work it does for ours, so the ratio is the client's own cost: the

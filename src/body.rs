@@ -164,8 +164,7 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// The bytes of a body written out whole, or a reader for a streamed
-    /// one.
+    /// The body to be read out, once per attempt.
     pub(crate) fn source(&self) -> Source<'_> {
         match self {
             Prepared::Whole(bytes) => Source::Bytes(bytes),
@@ -174,10 +173,20 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Where the transport reads a body from.
+/// A prepared body, read out: the bytes of one written out whole, or a
+/// reader escaping a streamed one.
 pub(crate) enum Source<'a> {
     Bytes(&'a [u8]),
     Reader(BodyReader<'a>),
+}
+
+impl Read for Source<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Bytes(bytes) => bytes.read(out),
+            Source::Reader(reader) => reader.read(out),
+        }
+    }
 }
 
 /// Reads a [`BodyJson`] out, escaping the event as it goes.

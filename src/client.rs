@@ -58,7 +58,7 @@ pub(crate) struct Timeouts {
     /// The bound on each stage after connecting: writing the request,
     /// waiting for the answer, reading it.
     pub(crate) response: Duration,
-    /// One deadline over the whole call, name resolution included; none by
+    /// One deadline over each attempt, name resolution included; none by
     /// default, because ureq pays for it with a thread per call.
     pub(crate) call: Option<Duration>,
     pub(crate) idle: Duration,
@@ -185,7 +185,7 @@ impl ClientBuilder {
     /// Name resolution is not covered: it uses the system resolver and its
     /// own limits (with glibc, 5 seconds per attempt and 2 attempts for
     /// each name server), unless [`timeout`](ClientBuilder::timeout) sets a
-    /// deadline over the whole call.
+    /// deadline over each attempt.
     pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeouts.connect = timeout;
         self
@@ -201,11 +201,17 @@ impl ClientBuilder {
         self
     }
 
-    /// One deadline over the whole call, from resolving the endpoint's
-    /// name to the last byte of the answer. Default: none; the
+    /// One deadline over each attempt, from resolving the endpoint's name
+    /// to the last byte of the answer. Default: none; the
     /// [`connect_timeout`](ClientBuilder::connect_timeout) and the
     /// [`response_timeout`](ClientBuilder::response_timeout) still bound
-    /// every stage but name resolution.
+    /// every stage but name resolution, and whichever ends first applies.
+    ///
+    /// A retry is a new attempt with a deadline of its own; the retry
+    /// policy's [`budget`](crate::RetryPolicy::budget) decides whether one
+    /// is started. A deadline reached before any of the body was sent
+    /// leaves the error [`is_not_sent`](crate::Error::is_not_sent), so the
+    /// default policy retries it.
     ///
     /// It costs a thread per call: ureq 3 can only time out name
     /// resolution by running it on a new thread, and it resolves the name

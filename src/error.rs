@@ -47,6 +47,10 @@ enum Repr {
         /// A timeout passed. Also set for `Connect`: a connection that
         /// timed out is still one that was never made.
         timed_out: bool,
+        /// The request certainly did not reach the server whole: always
+        /// for `Dns` and `Connect`, and for other kinds when the failure
+        /// came before the body was handed to the connection.
+        not_sent: bool,
     },
     HttpStatus {
         status: u16,
@@ -134,6 +138,7 @@ impl Error {
             kind,
             detail: detail.into(),
             timed_out: kind == TransportKind::Timeout,
+            not_sent: matches!(kind, TransportKind::Dns | TransportKind::Connect),
         })
     }
 
@@ -144,6 +149,7 @@ impl Error {
             kind: TransportKind::Connect,
             detail: detail.into(),
             timed_out: true,
+            not_sent: true,
         })
     }
 
@@ -172,6 +178,17 @@ impl Error {
     /// Callers must only pass errors whose `Display` cannot contain a secret.
     pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Error {
         self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    /// Marks a transport error as one that came before any of the request's
+    /// body was handed to the connection, so that the request cannot have
+    /// run (the service reads the function's name from the body); other
+    /// kinds are returned as they are.
+    pub(crate) fn with_nothing_sent(mut self) -> Error {
+        if let Repr::Transport { not_sent, .. } = &mut self.inner.repr {
+            *not_sent = true;
+        }
         self
     }
 
@@ -315,14 +332,14 @@ impl Error {
         )
     }
 
-    /// Whether the request certainly never left this machine: invalid input,
-    /// missing credentials, or a connection that could not be established.
+    /// Whether the request certainly never reached the service whole, so
+    /// that the function cannot have run: invalid input, missing
+    /// credentials, a connection that could not be established, or a
+    /// failure (a timeout, say) before any of the body was sent.
     pub fn is_not_sent(&self) -> bool {
         match &self.inner.repr {
             Repr::InvalidInput { .. } | Repr::Credentials { .. } => true,
-            Repr::Transport { kind, .. } => {
-                matches!(kind, TransportKind::Dns | TransportKind::Connect)
-            }
+            Repr::Transport { not_sent, .. } => *not_sent,
             _ => false,
         }
     }
@@ -402,10 +419,12 @@ impl fmt::Debug for Error {
                 kind,
                 detail,
                 timed_out,
+                not_sent,
             } => d
                 .field("transport_kind", kind)
                 .field("detail", detail)
-                .field("timed_out", timed_out),
+                .field("timed_out", timed_out)
+                .field("not_sent", not_sent),
             Repr::HttpStatus { status, excerpt } => {
                 d.field("status", status).field("body_excerpt", excerpt)
             }

@@ -85,11 +85,11 @@
 //! after 50 seconds, before the service's 60-second keep-alive closes them
 //! ([`ClientBuilder::idle_timeout`]).
 //!
-//! There is no deadline over the whole call by default, and name
+//! There is no deadline over a whole attempt by default, and name
 //! resolution is left to the system resolver's own limits, because ureq 3
 //! can time out name resolution only by spawning a thread, and it resolves
 //! the name on every call, pooled connection or not.
-//! [`ClientBuilder::timeout`] sets one deadline over everything, name
+//! [`ClientBuilder::timeout`] sets one deadline over each attempt, name
 //! resolution included, at that cost.
 //!
 //! # Retries
@@ -98,9 +98,10 @@
 //! function twice. So by default a failed call is retried (up to 3
 //! attempts, with exponential backoff and jitter, within 30 seconds) only
 //! when the failure proves the function did not run: no connection could
-//! be made, or the service refused the call for its rate limit
-//! (`RequestLimitExceeded`). Timeouts, broken connections, HTTP 5xx and
-//! `InternalError` are retried only when you opt in. See [`RetryPolicy`]
+//! be made, the call failed before any of its body was sent, or the
+//! service refused the call for its rate limit (`RequestLimitExceeded`).
+//! Timeouts and broken connections once the body was being sent, HTTP 5xx
+//! and `InternalError` are retried only when you opt in. See [`RetryPolicy`]
 //! and [`ClientBuilder::retry`].
 //!
 //! A call refused with `AuthFailure.SignatureExpire` because this

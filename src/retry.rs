@@ -23,7 +23,8 @@ use crate::{Error, ErrorKind, TransportKind};
 /// retried:
 ///
 /// - no connection could be established (DNS, refused, unreachable, connect
-///   timeout, a proxy that refused the tunnel): see [`Error::is_not_sent`];
+///   timeout, a proxy that refused the tunnel), or the call failed before
+///   any of the request's body was sent: see [`Error::is_not_sent`];
 /// - the service refused the call for its rate limit
 ///   (`RequestLimitExceeded` and its sub-codes, or HTTP 429 from a gateway):
 ///   see [`Error::is_throttled`].
@@ -32,15 +33,16 @@ use crate::{Error, ErrorKind, TransportKind};
 /// no retry: before reusing a pooled connection, `ureq` reads from it
 /// without blocking and discards it if the server has closed or reset it,
 /// so the request goes out on a new connection. (A close that arrives in
-/// the instant between that check and the write cannot be told apart from
-/// a server that read the request and then failed, so it counts as
-/// possibly executed. Idle connections are dropped after 50 seconds, before
+/// the instant between that check and the write fails the call before its
+/// body is sent, so it counts as not sent; one that arrives while the body
+/// is being written cannot be told apart from a server that read the
+/// request and then failed, so it counts as possibly executed. Idle connections are dropped after 50 seconds, before
 /// the service's 60-second keep-alive ends, which makes it rarer still.)
 ///
 /// Failures after which the function may have run are retried only with
-/// [`RetryPolicy::retry_when_possibly_executed`]: a timeout after the
-/// connection was made, a connection reset or closed before the answer
-/// came, HTTP 5xx, and the service's `InternalError`.
+/// [`RetryPolicy::retry_when_possibly_executed`]: a timeout once the body
+/// was being sent, a connection reset or closed before the answer came,
+/// HTTP 5xx, and the service's `InternalError`.
 ///
 /// Separately from this policy, a call refused with
 /// `AuthFailure.SignatureExpire` is retried once with a corrected clock
@@ -110,9 +112,12 @@ impl RetryPolicy {
 
     /// The time from the start of a call after which no retry is started:
     /// a retry whose pause would end later is not made, and the last error
-    /// is returned. It does not cut short an attempt in flight; each
-    /// attempt is bounded by [`ClientBuilder::timeout`](crate::ClientBuilder::timeout).
-    /// Default: 30 s.
+    /// is returned. It does not cut short an attempt in flight: each stage
+    /// of an attempt is bounded by
+    /// [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout)
+    /// and [`ClientBuilder::response_timeout`](crate::ClientBuilder::response_timeout),
+    /// and the whole attempt by [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)
+    /// when it is set. Default: 30 s.
     pub fn budget(mut self, budget: Duration) -> RetryPolicy {
         self.budget = budget;
         self
@@ -191,6 +196,9 @@ pub(crate) fn reason(error: &Error) -> Option<Reason> {
     match error.kind() {
         ErrorKind::Transport => match error.transport_kind()? {
             TransportKind::Dns | TransportKind::Connect => Some(Reason::NotSent),
+            TransportKind::Timeout | TransportKind::Io if error.is_not_sent() => {
+                Some(Reason::NotSent)
+            }
             TransportKind::Timeout | TransportKind::Io => Some(Reason::PossiblyExecuted),
             // A certificate that failed verification will fail again.
             _ => None,
@@ -300,6 +308,18 @@ mod tests {
             (
                 Error::transport(TransportKind::Io, "reset"),
                 Some(Reason::PossiblyExecuted),
+            ),
+            (
+                Error::transport(TransportKind::Timeout, "global").with_nothing_sent(),
+                Some(Reason::NotSent),
+            ),
+            (
+                Error::transport(TransportKind::Io, "broken pipe").with_nothing_sent(),
+                Some(Reason::NotSent),
+            ),
+            (
+                Error::transport(TransportKind::Tls, "bad certificate").with_nothing_sent(),
+                None,
             ),
             (Error::http_status(502, b""), Some(Reason::PossiblyExecuted)),
             (

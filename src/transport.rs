@@ -3,9 +3,9 @@
 //! reach the public API.
 
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 
-use crate::body::{Prepared, Source};
+use crate::body::Prepared;
 use crate::client::Timeouts;
 use crate::error::TransportKind;
 use crate::tls::{self, TlsOptions};
@@ -79,15 +79,23 @@ pub(crate) fn post(
     }
     let through_socks = agent.config().proxy().is_some_and(is_socks);
     let map = |error| map_error(error, through_socks);
-    let sent = match body.source() {
-        Source::Bytes(bytes) => request.send(bytes),
-        // The length is known, so the body goes out as one sized body,
-        // as the signature's hash expects, rather than chunked.
-        Source::Reader(mut reader) => request
-            .header("Content-Length", body.len())
-            .send(ureq::SendBody::from_reader(&mut reader)),
+
+    // Whatever ureq reports, a failure before it took the first byte of
+    // the body means the request never reached the server whole, so the
+    // function cannot have run. The body is always read through here, with
+    // its length given, to know that.
+    let mut reader = Watched {
+        inner: body.source(),
+        touched: false,
     };
-    let mut response = sent.map_err(map)?;
+    let sent = request
+        .header("Content-Length", body.len())
+        .send(ureq::SendBody::from_reader(&mut reader));
+    let mut response = match sent {
+        Ok(response) => response,
+        Err(error) if !reader.touched => return Err(map(error).with_nothing_sent()),
+        Err(error) => return Err(map(error)),
+    };
     let status = response.status().as_u16();
     let date = response
         .headers()
@@ -101,6 +109,19 @@ pub(crate) fn post(
         .read_to_vec()
         .map_err(map)?;
     Ok(Answer { status, body, date })
+}
+
+/// A reader that remembers whether it was read from.
+struct Watched<R> {
+    inner: R,
+    touched: bool,
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.touched = true;
+        self.inner.read(out)
+    }
 }
 
 /// Whether `proxy` speaks SOCKS, which changes what an `InvalidData` I/O
@@ -223,6 +244,7 @@ mod tests {
         );
         let response = Some(Timeouts::default().response);
         assert_eq!(defaults.send_request, response);
+        assert_eq!(defaults.send_body, response);
         assert_eq!(defaults.recv_response, response);
         assert_eq!(defaults.recv_body, response);
 

@@ -5,7 +5,7 @@
 mod support;
 
 use std::io::Write;
-use std::net::Shutdown;
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -375,6 +375,46 @@ fn an_answer_that_stalls_halfway_times_out_on_the_response_timeout() {
     assert_eq!(error.transport_kind(), Some(TransportKind::Timeout));
     assert!(
         started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A listener whose queue of connections waiting to be accepted is full,
+/// so that the kernel drops new connection attempts and they hang; the
+/// connections that filled it, which must be kept open.
+fn listener_with_a_full_queue() -> (TcpListener, Vec<TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    // std asks for a backlog of 128; Linux queues one more.
+    for _ in 0..1024 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => queued.push(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return (listener, queued),
+            Err(e) => panic!("connecting to the test listener: {e}"),
+        }
+    }
+    panic!("the queue of {addr} never filled after 1024 connections");
+}
+
+#[test]
+fn a_deadline_reached_before_the_request_is_sent_counts_as_not_sent() {
+    let (listener, _queued) = listener_with_a_full_queue();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let client = client(&url)
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let error = client.invoke(&hello()).unwrap_err();
+
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(error.is_not_sent(), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );

@@ -12,7 +12,7 @@ use super::answer;
 use super::http::{HttpClient, Reply};
 use super::settings::{FetchSettings, ProxySettings};
 use super::Credentials;
-use crate::endpoint::{Endpoint, PlainHttp};
+use crate::endpoint::{redact_user_info, Endpoint, PlainHttp};
 use crate::signer::{self, Payload, SigningParams};
 use crate::Error;
 
@@ -159,7 +159,10 @@ pub(crate) fn endpoint(url: &str) -> Result<Endpoint, Error> {
     if !endpoint.is_root() {
         return Err(Error::invalid_input(
             "endpoint",
-            format!("{url:?} must have no path: STS requests are sent to /"),
+            format!(
+                "{:?} must have no path: STS requests are sent to /",
+                redact_user_info(url)
+            ),
         ));
     }
     Ok(endpoint)

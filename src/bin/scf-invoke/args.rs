@@ -46,7 +46,7 @@ Options:
                          its FunctionRequestId
   --log                  ask for the log's tail (LogType Tail); printed on stderr
   --action ACTION        Invoke or InvokeFunction [default: Invoke]
-  --timeout SECS         give up on the whole call after SECS seconds [default: 330]
+  --timeout SECS         give up on an attempt after SECS seconds [default: 330]
   --json                 print the whole result, with RequestId, as JSON
   -v, -vv                debug or trace logging on stderr (secrets are never shown)
   -h, --help             this help

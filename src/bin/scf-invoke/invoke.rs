@@ -116,16 +116,21 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
     if let Some(endpoint) = &args.endpoint {
         builder = builder.endpoint(endpoint);
     }
-    // One deadline over the whole call: the thread per call it costs the
+    // One deadline over each attempt: the thread per call it costs the
     // library (see `ClientBuilder::timeout`) is nothing to a command run
-    // once, and a deadline is what a person at a terminal expects.
-    builder = builder.timeout(args.timeout.unwrap_or(DEFAULT_TIMEOUT));
+    // once, and a deadline is what a person at a terminal expects. A
+    // longer one also lets each stage wait that long, or the library's
+    // 330 s per stage would cut it short.
+    let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    builder = builder
+        .timeout(timeout)
+        .response_timeout(timeout.max(DEFAULT_TIMEOUT));
     builder = with_network_options(builder, &args.network)?;
     let client = builder.build().map_err(|e| e.to_string())?;
     Ok((client, event, routing_key))
 }
 
-/// The whole call's deadline when `--timeout` is not given: the 300 s a
+/// The deadline of an attempt when `--timeout` is not given: the 300 s a
 /// synchronous invocation may run, and a margin.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(330);
 
