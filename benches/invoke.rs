@@ -84,7 +84,9 @@ fn setup() -> Sides {
         client: client_for(None),
         client_with_deadline: client_for(Some(Duration::from_secs(330))),
         request: InvokeRequest::new("hello").event_json(EVENT),
-        raw: ureq::Agent::new_with_defaults(),
+        // Defaults, but never a proxy from the environment: the client
+        // goes direct to a loopback endpoint, and so must the baseline.
+        raw: ureq::Agent::new_with_config(ureq::Agent::config_builder().proxy(None).build()),
         signed_headers: signed_headers(&url),
         url,
         _server: server,

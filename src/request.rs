@@ -93,20 +93,8 @@ enum EventText {
 }
 
 impl EventText {
-    /// Serializes `value` twice: once to count its bytes, once into a
-    /// buffer of that size. Growing the buffer instead would, at its last
-    /// doubling, hold up to three times the text at once, and keep up to
-    /// twice it for as long as the request lives; a 6 MB event is worth
-    /// the second pass.
     fn from_value<T: Serialize + ?Sized>(value: &T) -> EventText {
-        let written = (|| {
-            let mut counter = ByteCounter(0);
-            serde_json::to_writer(&mut counter, value)?;
-            let mut buffer = Vec::with_capacity(counter.0);
-            serde_json::to_writer(&mut buffer, value)?;
-            Ok::<_, serde_json::Error>(buffer)
-        })();
-        match written.map(String::from_utf8) {
+        match to_json_exactly(value).map(String::from_utf8) {
             Ok(Ok(text)) => EventText::Json(text),
             // serde_json writes UTF-8 only.
             Ok(Err(_)) => EventText::Invalid("could not be serialized as UTF-8 JSON".to_owned()),
@@ -142,6 +130,18 @@ impl EventText {
             _ => None,
         }
     }
+}
+
+/// Serializes `value` twice: once to count its bytes, once into a buffer
+/// of that size. Growing the buffer instead would, at its last doubling,
+/// hold up to three times the text at once, and keep up to twice it for as
+/// long as the request lives; a 6 MB event is worth the second pass.
+fn to_json_exactly<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer(&mut counter, value)?;
+    let mut buffer = Vec::with_capacity(counter.0);
+    serde_json::to_writer(&mut buffer, value)?;
+    Ok(buffer)
 }
 
 /// A writer that only counts what is written to it.
@@ -489,6 +489,19 @@ mod tests {
                 "RoutingKey": "{\"k\":\"v\"}",
             })
         );
+    }
+
+    #[test]
+    fn large_events_of_both_actions_are_streamed() {
+        use crate::body::{Prepared, STREAM_ABOVE};
+        let event = format!("\"{}\"", "x".repeat(STREAM_ABOVE));
+        let invoke = InvokeRequest::new("hello").event_json(event.clone());
+        let function = InvokeFunctionRequest::new("hello").event_json(event);
+        for body in [invoke.body(), function.body()] {
+            assert!(matches!(Prepared::new(body), Prepared::Streamed { .. }));
+        }
+        let small = InvokeFunctionRequest::new("hello").event_json("{}");
+        assert!(matches!(Prepared::new(small.body()), Prepared::Whole(_)));
     }
 
     #[test]

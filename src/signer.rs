@@ -81,6 +81,7 @@ pub const MAX_TIMESTAMP: i64 = 253_402_300_799;
 
 /// What is hashed as the request's payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Payload<'a> {
     /// The exact bytes of the request body.
     Bytes(&'a [u8]),

@@ -293,7 +293,7 @@ fn a_large_event_is_sent_sized_and_signed_over_the_bytes_sent_at_every_attempt()
 }
 
 #[test]
-fn a_large_event_of_invoke_function_is_streamed_too() {
+fn a_large_event_of_invoke_function_reaches_the_server_signed() {
     let event = large_awkward_event();
     let server = TestServer::start(vec![Reply::Json(success_body("", "r-1"))]);
     let client = client_for(&server).build().unwrap();
