@@ -18,8 +18,13 @@
 //!   baseline also saves the server's verification and the function's
 //!   run; reported so that the difference can be seen.
 //!
-//! The replayed signature is good for the 300 seconds the emulator allows
-//! a timestamp to be off; the bench checks at the end that it still was.
+//! - `6MB/ours` and `6MB/raw_ureq`: the same two with a 6 MB event, which
+//!   the client streams (escaping it once to hash the body and once as it
+//!   sends it) while the baseline sends a body built before the run.
+//!
+//! The replayed signatures are good for the 300 seconds the emulator
+//! allows a timestamp to be off; the bench checks at the end that they
+//! still were.
 //!
 //! Run with `cargo bench --bench invoke`. Criterion reports each side on
 //! its own; the ratios, measured in alternating batches (see
@@ -39,24 +44,78 @@ mod paired;
 const SECRET_ID: &str = "AKIDEXAMPLE";
 const SECRET_KEY: &str = "secret";
 
-/// The event both sides send, and the body the client builds from it.
+/// The small event both sides send.
 const EVENT: &str = r#"{"name":"world"}"#;
-const BODY: &str = r#"{"FunctionName":"hello","ClientContext":"{\"name\":\"world\"}"}"#;
 
 /// What the emulator's function answers, so that a replay can be told
 /// from a refusal.
 const RETURNED: &str = "\"ok\"";
+
+/// The body the client builds for `event`, written out the way it writes
+/// it (the event as a JSON string).
+fn body_for(event: &str) -> Vec<u8> {
+    let context = serde_json::to_string(event).expect("a string serializes");
+    format!(r#"{{"FunctionName":"hello","ClientContext":{context}}}"#).into_bytes()
+}
+
+/// A request signed once, before the run, to be sent again and again.
+struct Replay {
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Replay {
+    /// Signs `body` for `url` now, and lays out the headers as the client
+    /// does (see `Client::attempt`).
+    fn signed(url: &str, body: Vec<u8>) -> Replay {
+        let host = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let timestamp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let signed = signer::sign(&SigningParams {
+            secret_id: SECRET_ID,
+            secret_key: SECRET_KEY,
+            service: "scf",
+            host: &host,
+            method: "POST",
+            query: "",
+            content_type: "application/json",
+            headers: &[],
+            payload: Payload::Bytes(&body),
+            timestamp,
+        })
+        .expect("the inputs are valid");
+        let headers = vec![
+            ("Host", host),
+            ("Content-Type", "application/json".to_owned()),
+            ("X-TC-Action", "Invoke".to_owned()),
+            ("X-TC-Version", "2018-04-16".to_owned()),
+            ("X-TC-Timestamp", timestamp.to_string()),
+            ("X-TC-Region", "ap-guangzhou".to_owned()),
+            (
+                "X-TC-RequestClient",
+                concat!("scf-invoke/", env!("CARGO_PKG_VERSION")).to_owned(),
+            ),
+            ("Authorization", signed.authorization().to_owned()),
+        ];
+        Replay { body, headers }
+    }
+}
 
 struct Sides {
     _server: Emulator,
     client: Client,
     client_with_deadline: Client,
     request: InvokeRequest,
+    large_request: InvokeRequest,
     raw: ureq::Agent,
     url: String,
-    /// The headers of a request signed before the bench, as the client
-    /// sends them.
-    signed_headers: Vec<(&'static str, String)>,
+    replay: Replay,
+    large_replay: Replay,
 }
 
 /// Builds every side and checks that each gets the answer it is meant to,
@@ -80,14 +139,20 @@ fn setup() -> Sides {
         }
         builder.build().expect("a loopback endpoint is valid")
     };
+    // About 6 MB of records, under the 6 MiB limit, a quote in every few
+    // bytes as in most real events.
+    let record = r#"{"id":1,"device":"sensor-1","ok":true,"reading":21.5,"tags":["edge","v2"]}"#;
+    let large_event = format!("[{}]", vec![record; 80_000].join(","));
     let sides = Sides {
         client: client_for(None),
         client_with_deadline: client_for(Some(Duration::from_secs(330))),
         request: InvokeRequest::new("hello").event_json(EVENT),
+        large_request: InvokeRequest::new("hello").event_json(large_event.clone()),
         // Defaults, but never a proxy from the environment: the client
         // goes direct to a loopback endpoint, and so must the baseline.
         raw: ureq::Agent::new_with_config(ureq::Agent::config_builder().proxy(None).build()),
-        signed_headers: signed_headers(&url),
+        replay: Replay::signed(&url, body_for(EVENT)),
+        large_replay: Replay::signed(&url, body_for(&large_event)),
         url,
         _server: server,
     };
@@ -96,82 +161,58 @@ fn setup() -> Sides {
         let output = client.invoke(&sides.request).expect("the server answers");
         assert_eq!(output.return_value(), RETURNED);
     }
-    assert_replay_is_accepted(&sides);
+    let output = sides
+        .client
+        .invoke(&sides.large_request)
+        .expect("the server answers");
+    assert_eq!(output.return_value(), RETURNED);
+    assert_replays_are_accepted(&sides);
     let refusal = String::from_utf8(raw_post_unsigned(&sides)).unwrap();
     assert!(refusal.contains("\"Error\""), "{refusal}");
     sides
 }
 
-/// Signs `BODY` for `url` now, and lays out the headers as the client
-/// does (see `Client::attempt`).
-fn signed_headers(url: &str) -> Vec<(&'static str, String)> {
-    let host = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let timestamp = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let signed = signer::sign(&SigningParams {
-        secret_id: SECRET_ID,
-        secret_key: SECRET_KEY,
-        service: "scf",
-        host: &host,
-        method: "POST",
-        query: "",
-        content_type: "application/json",
-        headers: &[],
-        payload: Payload::Bytes(BODY.as_bytes()),
-        timestamp,
-    })
-    .expect("the inputs are valid");
-    vec![
-        ("Host", host),
-        ("Content-Type", "application/json".to_owned()),
-        ("X-TC-Action", "Invoke".to_owned()),
-        ("X-TC-Version", "2018-04-16".to_owned()),
-        ("X-TC-Timestamp", timestamp.to_string()),
-        ("X-TC-Region", "ap-guangzhou".to_owned()),
-        (
-            "X-TC-RequestClient",
-            concat!("scf-invoke/", env!("CARGO_PKG_VERSION")).to_owned(),
-        ),
-        ("Authorization", signed.authorization().to_owned()),
-    ]
-}
-
-/// The budget's baseline: the signed request replayed, the answer read
-/// into memory.
-fn raw_post(sides: &Sides) -> Vec<u8> {
+/// Sends `replay` again, the answer read into memory.
+fn raw_replay(sides: &Sides, replay: &Replay) -> Vec<u8> {
     let mut request = sides.raw.post(&sides.url);
-    for (name, value) in &sides.signed_headers {
+    for (name, value) in &replay.headers {
         request = request.header(*name, value);
     }
-    let mut response = request.send(BODY.as_bytes()).expect("the server answers");
+    let mut response = request.send(&replay.body).expect("the server answers");
     response
         .body_mut()
         .read_to_vec()
         .expect("the server answers")
 }
 
-/// Panics unless the replayed request still runs the function: once its
-/// timestamp is too old, the baseline would be timing refusals.
-fn assert_replay_is_accepted(sides: &Sides) {
-    let answer = String::from_utf8(raw_post(sides)).unwrap();
-    assert!(
-        answer.contains("RetMsg"),
-        "the replayed request was refused (its signature is valid for 300 s): {answer}"
-    );
+/// The budget's baseline.
+fn raw_post(sides: &Sides) -> Vec<u8> {
+    raw_replay(sides, &sides.replay)
 }
 
-/// One POST of the same body with one header, which the server refuses.
+fn raw_post_large(sides: &Sides) -> Vec<u8> {
+    raw_replay(sides, &sides.large_replay)
+}
+
+/// Panics unless the replayed requests still run the function: once their
+/// timestamp is too old, the baseline would be timing refusals.
+fn assert_replays_are_accepted(sides: &Sides) {
+    for answer in [raw_post(sides), raw_post_large(sides)] {
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(
+            answer.contains("RetMsg"),
+            "a replayed request was refused (its signature is valid for 300 s): {answer}"
+        );
+    }
+}
+
+/// One POST of the small body with one header, which the server refuses.
 fn raw_post_unsigned(sides: &Sides) -> Vec<u8> {
     let mut response = sides
         .raw
         .post(&sides.url)
         .header("Content-Type", "application/json")
-        .send(BODY.as_bytes())
+        .send(&sides.replay.body)
         .expect("the server answers");
     response
         .body_mut()
@@ -196,6 +237,17 @@ fn bench_invoke(c: &mut Criterion, sides: &Sides) {
     group.bench_function("raw_ureq", |b| b.iter(|| raw_post(sides)));
     group.bench_function("raw_ureq_unsigned", |b| b.iter(|| raw_post_unsigned(sides)));
     group.finish();
+
+    let mut group = c.benchmark_group("invoke_6MB");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("ours", |b| {
+        b.iter(|| ours(&sides.client, &sides.large_request))
+    });
+    group.bench_function("raw_ureq", |b| b.iter(|| raw_post_large(sides)));
+    group.finish();
 }
 
 fn main() {
@@ -204,30 +256,45 @@ fn main() {
     bench_invoke(&mut criterion, &sides);
     criterion.final_summary();
 
-    // Name, our client, its baseline, and the budget if there is one.
+    // Name, our client and request, its baseline, and the budget if any.
     type Baseline = fn(&Sides) -> Vec<u8>;
-    let comparisons: [(&str, &Client, Baseline, Option<f64>); 3] = [
-        ("invoke/ours:raw_ureq", &sides.client, raw_post, Some(1.2)),
+    let comparisons: [(&str, &Client, &InvokeRequest, Baseline, Option<f64>); 4] = [
+        (
+            "invoke/ours:raw_ureq",
+            &sides.client,
+            &sides.request,
+            raw_post,
+            Some(1.2),
+        ),
         (
             "invoke/ours_with_deadline:raw_ureq",
             &sides.client_with_deadline,
+            &sides.request,
             raw_post,
             None,
         ),
         (
             "invoke/ours:raw_ureq_unsigned",
             &sides.client,
+            &sides.request,
             raw_post_unsigned,
             None,
         ),
+        (
+            "invoke_6MB/ours:raw_ureq",
+            &sides.client,
+            &sides.large_request,
+            raw_post_large,
+            None,
+        ),
     ];
-    for (name, client, baseline, budget) in comparisons {
+    for (name, client, request, baseline, budget) in comparisons {
         if paired::wanted(name) {
-            // A round trip is about 130 us; batches of 2 ms hold 15 of
-            // them, so one slow wake-up skews a round less.
+            // A small round trip is about 130 us; batches of 2 ms hold 16
+            // or more of them, so one slow wake-up skews a round less.
             let comparison = paired::compare_in_batches(
                 Duration::from_millis(2),
-                || ours(client, &sides.request),
+                || ours(client, request),
                 || {
                     black_box(baseline(&sides));
                 },
@@ -236,6 +303,6 @@ fn main() {
         }
     }
     if paired::wanted("invoke") {
-        assert_replay_is_accepted(&sides);
+        assert_replays_are_accepted(&sides);
     }
 }
