@@ -124,7 +124,10 @@
 //! and [`DefaultChainBuilder::sts_proxy`](credentials::DefaultChainBuilder::sts_proxy));
 //! the CVM metadata service is always reached directly.
 //! A private gateway's CA is trusted with
-//! [`ClientBuilder::root_certificates_pem`];
+//! [`ClientBuilder::root_certificates_pem`], and by the STS providers,
+//! which need it given separately behind a TLS-inspecting proxy, with
+//! [`AssumeRoleCredentialsBuilder::root_certificates_pem`](credentials::AssumeRoleCredentialsBuilder::root_certificates_pem)
+//! and [`DefaultChainBuilder::sts_root_certificates_pem`](credentials::DefaultChainBuilder::sts_root_certificates_pem);
 //! [`ClientBuilder::danger_accept_invalid_certs`] is for local tests only
 //! and says so in a warning each time a client is built.
 //!

@@ -103,6 +103,17 @@ pub(crate) fn apply(config: AgentConfig, options: &TlsOptions) -> Result<AgentCo
     Ok(config.tls_config(tls.build()))
 }
 
+/// Checks `options` as [`apply`] would, for settings kept to be applied
+/// later, so that a mistake is reported when they are given rather than
+/// when they are first used.
+///
+/// # Errors
+///
+/// Those of [`apply`].
+pub(crate) fn check(options: &TlsOptions) -> Result<(), Error> {
+    apply(ureq::Agent::config_builder(), options).map(|_| ())
+}
+
 /// Without a TLS backend there is nothing to configure: any TLS option is
 /// a mistake worth reporting rather than ignoring.
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]

@@ -27,7 +27,9 @@ const DEFAULT_REGION: &str = "ap-guangzhou";
 ///
 /// STS is reached through the proxy the environment names, as a client's
 /// endpoint is, unless [`AssumeRoleCredentialsBuilder::proxy`] or
-/// [`AssumeRoleCredentialsBuilder::proxy_from_env`] say otherwise.
+/// [`AssumeRoleCredentialsBuilder::proxy_from_env`] say otherwise. Its
+/// certificate is verified against the bundled roots, or those given with
+/// [`AssumeRoleCredentialsBuilder::root_certificates_pem`].
 ///
 /// # Example
 ///
@@ -170,6 +172,24 @@ impl AssumeRoleCredentialsBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` (one or more `-----BEGIN
+    /// CERTIFICATE-----` blocks) **instead of** the bundled Mozilla roots
+    /// for the calls to STS, as
+    /// [`ClientBuilder::root_certificates_pem`](crate::ClientBuilder::root_certificates_pem)
+    /// does for a client: for a TLS-inspecting proxy or a private STS
+    /// gateway whose CA is the one that matters. Default: the bundled
+    /// roots. Needs the `rustls` or `native-tls` feature.
+    ///
+    /// To trust both, pass the bundle together with your CA: `ureq` offers
+    /// no way to add roots to its bundled set.
+    pub fn root_certificates_pem(
+        mut self,
+        pem: impl Into<Vec<u8>>,
+    ) -> AssumeRoleCredentialsBuilder {
+        self.settings.tls.root_certificates_pem = Some(pem.into());
+        self
+    }
+
     /// How long to wait for a connection to STS. Default: 5 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> AssumeRoleCredentialsBuilder {
         self.settings.connect_timeout = timeout;
@@ -200,8 +220,8 @@ impl AssumeRoleCredentialsBuilder {
         self
     }
 
-    /// Checks the settings, chooses the proxy, and builds the provider.
-    /// Nothing is requested until the first call.
+    /// Checks the settings, chooses the proxy, sets up TLS, and builds the
+    /// provider. Nothing is requested until the first call.
     ///
     /// # Errors
     ///
@@ -211,7 +231,8 @@ impl AssumeRoleCredentialsBuilder {
     /// `DurationSeconds` outside 1..=43200; `Region` not a region name;
     /// `endpoint` not an `https` URL without a path (or `http` to a
     /// loopback host); `proxy` when the proxy, set or from the environment,
-    /// is not a usable URL.
+    /// is not a usable URL; `root_certificates_pem` when it holds no
+    /// certificate or holds a private key, or when the build has no TLS.
     pub fn build(self) -> Result<AssumeRoleCredentials, Error> {
         sts::check_role_arn(&self.role_arn)?;
         sts::check_session_name(&self.session_name)?;

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::endpoint::GivenUrl;
 use crate::proxy;
+use crate::tls::{self, TlsOptions};
 use crate::Error;
 
 /// What a link of the chain found: credentials (or what leads to them), or
@@ -61,7 +62,9 @@ impl Link {
 ///    `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE` and `TKE_ROLE_ARN`
 ///    are set. Its calls to STS go through [`DefaultChainBuilder::sts_proxy`]
 ///    when set, otherwise through the proxy the chain's environment names
-///    (`https_proxy` and the rest, as a client reads them).
+///    (`https_proxy` and the rest, as a client reads them), and trust the
+///    roots given with [`DefaultChainBuilder::sts_root_certificates_pem`]
+///    when set, otherwise the bundled ones.
 ///
 /// The metadata service of link 3 is always asked directly, never through
 /// a proxy (see [`InstanceRoleCredentials`]).
@@ -103,6 +106,7 @@ pub struct DefaultChain {
     sts_endpoint: Option<GivenUrl>,
     sts_proxy: Option<GivenUrl>,
     sts_proxy_from_env: bool,
+    sts_tls: TlsOptions,
     refresh: Refresh,
     chosen: OnceLock<Chosen>,
     /// Held while searching; holds what the last failed search said.
@@ -131,6 +135,8 @@ pub struct DefaultChainBuilder {
     sts_endpoint: Option<GivenUrl>,
     sts_proxy: Option<GivenUrl>,
     sts_proxy_from_env: bool,
+    /// Only its roots are ever set; its `Debug` gives their size.
+    sts_tls: TlsOptions,
     refresh: Refresh,
 }
 
@@ -154,6 +160,7 @@ impl DefaultChain {
             sts_endpoint: None,
             sts_proxy: None,
             sts_proxy_from_env: true,
+            sts_tls: TlsOptions::default(),
             refresh: Refresh::default(),
         }
     }
@@ -216,9 +223,13 @@ impl DefaultChain {
                 if let Some(proxy) = &self.sts_proxy {
                     builder = builder.proxy(proxy.as_str());
                 }
+                if let Some(pem) = &self.sts_tls.root_certificates_pem {
+                    builder = builder.root_certificates_pem(pem.clone());
+                }
                 let provider = builder.build().map_err(|e| {
-                    // The explicit proxy was checked when the chain was
-                    // built, so a bad one here came from the environment.
+                    // The explicit proxy and the roots were checked when the
+                    // chain was built, so a bad proxy here came from the
+                    // environment.
                     let what = if e.field() == Some("proxy") {
                         "the proxy the environment names for STS is not usable"
                     } else {
@@ -324,6 +335,7 @@ impl fmt::Debug for DefaultChain {
             .field("sts_endpoint", &self.sts_endpoint)
             .field("sts_proxy", &self.sts_proxy)
             .field("sts_proxy_from_env", &self.sts_proxy_from_env)
+            .field("sts_tls", &self.sts_tls)
             .finish()
     }
 }
@@ -421,6 +433,17 @@ impl DefaultChainBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` instead of the bundled roots for
+    /// TKE's calls to STS, as the web identity provider's
+    /// [`root_certificates_pem`](super::WebIdentityCredentialsBuilder::root_certificates_pem)
+    /// does: for a TLS-inspecting proxy or a private STS gateway. The
+    /// metadata service is plain HTTP and unaffected. Default: the bundled
+    /// roots. Needs the `rustls` or `native-tls` feature.
+    pub fn sts_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> DefaultChainBuilder {
+        self.sts_tls.root_certificates_pem = Some(pem.into());
+        self
+    }
+
     /// How long before expiry to refresh temporary credentials. Default: 5
     /// minutes (see [`CachedCredentials`](super::CachedCredentials)).
     pub fn refresh_margin(mut self, margin: Duration) -> DefaultChainBuilder {
@@ -447,7 +470,9 @@ impl DefaultChainBuilder {
     /// for `endpoint` when the metadata or STS endpoint is not a valid URL
     /// (see [`InstanceRoleCredentialsBuilder::build`] and
     /// [`WebIdentityCredentialsBuilder::build`](super::WebIdentityCredentialsBuilder::build)),
-    /// or for `proxy` when the STS proxy is not a usable URL.
+    /// or for `proxy` when the STS proxy is not a usable URL; for
+    /// `root_certificates_pem` when the STS roots hold no certificate or
+    /// hold a private key, or when the build has no TLS.
     pub fn build(self) -> Result<DefaultChain, Error> {
         if let Some(url) = &self.sts_endpoint {
             super::sts::endpoint(url.as_str())?;
@@ -455,6 +480,9 @@ impl DefaultChainBuilder {
         if let Some(url) = &self.sts_proxy {
             proxy::check_explicit(url.as_str())?;
         }
+        // Checked now, though used only if the TKE link is tried, so that
+        // a wrong file fails where it is given, not on some later call.
+        tls::check(&self.sts_tls)?;
         let mut profile = ProfileCredentials::builder().shared_env(self.env.clone());
         if let Some(name) = self.profile {
             profile = profile.profile(name);
@@ -477,6 +505,7 @@ impl DefaultChainBuilder {
             sts_endpoint: self.sts_endpoint,
             sts_proxy: self.sts_proxy,
             sts_proxy_from_env: self.sts_proxy_from_env,
+            sts_tls: self.sts_tls,
             refresh: self.refresh,
             chosen: OnceLock::new(),
             searching: Mutex::new(None),

@@ -40,16 +40,19 @@ pub(crate) struct Reply {
 }
 
 impl HttpClient {
-    /// An agent that goes through `proxy`, or directly when it is `None`.
+    /// An agent that goes through `proxy`, or directly when it is `None`,
+    /// and verifies certificates as `tls` says.
     ///
     /// # Errors
     ///
     /// An [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
-    /// for `proxy` when `ureq` cannot parse its URL.
+    /// for `proxy` when `ureq` cannot parse its URL, or for a TLS option
+    /// [`tls::apply`] refuses.
     pub(crate) fn new(
         connect_timeout: Duration,
         timeout: Duration,
         proxy: Option<ChosenProxy>,
+        tls: &TlsOptions,
     ) -> Result<HttpClient, Error> {
         let ureq_proxy = proxy.as_ref().map(ChosenProxy::to_ureq).transpose()?;
         let through_socks = ureq_proxy.as_ref().is_some_and(transport::is_socks);
@@ -68,10 +71,10 @@ impl HttpClient {
             // and also keeps ureq from reading the proxy variables itself.
             .proxy(ureq_proxy)
             .user_agent(USER_AGENT);
-        // The build's TLS backend with the bundled roots, as the client's
-        // defaults: ureq picks rustls unless told otherwise at run time,
-        // and panics on an https:// URL when rustls is not compiled in.
-        let config = tls::apply(config, &TlsOptions::default())?;
+        // The build's TLS backend, set even with the default options: ureq
+        // picks rustls unless told otherwise at run time, and panics on an
+        // https:// URL when rustls is not compiled in.
+        let config = tls::apply(config, tls)?;
         let agent = ureq::Agent::new_with_config(config.build());
         Ok(HttpClient {
             agent,
@@ -156,7 +159,8 @@ mod tests {
         let endpoint =
             Endpoint::parse_with_path("http://127.0.0.1:9/", PlainHttp::Allowed).unwrap();
         let chosen = proxy::choose(Some(url), false, &endpoint, |_| None).unwrap();
-        HttpClient::new(Duration::from_secs(1), Duration::from_secs(1), chosen).unwrap()
+        let second = Duration::from_secs(1);
+        HttpClient::new(second, second, chosen, &TlsOptions::default()).unwrap()
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::http::HttpClient;
 use super::{Clock, EnvLookup, ProvideCredentials};
 use crate::endpoint::{Endpoint, GivenUrl};
 use crate::proxy;
+use crate::tls::TlsOptions;
 use crate::Error;
 
 /// When temporary credentials are refreshed: how long before they expire,
@@ -81,12 +82,16 @@ impl ProxySettings {
 }
 
 /// Where a provider asks for temporary credentials over HTTP, through
-/// which proxy, how long it waits for an answer, and when it asks again.
+/// which proxy, which certificates it trusts there, how long it waits for
+/// an answer, and when it asks again.
 #[derive(Debug)]
 pub(crate) struct FetchSettings {
     /// As given; each provider checks it with its own rules when built.
     pub(crate) endpoint: GivenUrl,
     pub(crate) proxy: ProxySettings,
+    /// Checked when the HTTP client is made; its `Debug` gives the PEM's
+    /// size, not its text.
+    pub(crate) tls: TlsOptions,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) refresh: Refresh,
@@ -94,7 +99,7 @@ pub(crate) struct FetchSettings {
 
 impl FetchSettings {
     /// The provider's own endpoint, proxy rule and timeouts, with the
-    /// default refresh.
+    /// default TLS options and refresh.
     pub(crate) fn new(
         endpoint: &str,
         proxy: ProxySettings,
@@ -104,6 +109,7 @@ impl FetchSettings {
         FetchSettings {
             endpoint: GivenUrl::new(endpoint),
             proxy,
+            tls: TlsOptions::default(),
             connect_timeout,
             timeout,
             refresh: Refresh::default(),
@@ -111,13 +117,15 @@ impl FetchSettings {
     }
 
     /// The HTTP client the provider asks `endpoint` (its endpoint, once
-    /// checked) with, going through the proxy chosen for it now.
+    /// checked) with, going through the proxy chosen for it now and
+    /// trusting the roots the TLS options name.
     ///
     /// # Errors
     ///
     /// An [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error
     /// for `proxy` when the proxy set or named by the environment is not a
-    /// usable URL; the message never shows its password.
+    /// usable URL (the message never shows its password), or for
+    /// `root_certificates_pem` as [`crate::tls::apply`] refuses it.
     pub(crate) fn http_client(&self, endpoint: &Endpoint) -> Result<HttpClient, Error> {
         let proxy = proxy::choose(
             self.proxy.explicit.as_ref().map(GivenUrl::as_str),
@@ -133,7 +141,7 @@ impl FetchSettings {
                 chosen.source()
             );
         }
-        HttpClient::new(self.connect_timeout, self.timeout, proxy)
+        HttpClient::new(self.connect_timeout, self.timeout, proxy, &self.tls)
     }
 }
 

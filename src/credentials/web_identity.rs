@@ -42,7 +42,9 @@ const TOKEN_LIMIT: u64 = 64 * 1024;
 ///
 /// STS is reached through the proxy the environment names, as a client's
 /// endpoint is, unless [`WebIdentityCredentialsBuilder::proxy`] or
-/// [`WebIdentityCredentialsBuilder::proxy_from_env`] say otherwise.
+/// [`WebIdentityCredentialsBuilder::proxy_from_env`] say otherwise. Its
+/// certificate is verified against the bundled roots, or those given with
+/// [`WebIdentityCredentialsBuilder::root_certificates_pem`].
 ///
 /// # Example
 ///
@@ -253,6 +255,24 @@ impl WebIdentityCredentialsBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` (one or more `-----BEGIN
+    /// CERTIFICATE-----` blocks) **instead of** the bundled Mozilla roots
+    /// for the calls to STS, as
+    /// [`ClientBuilder::root_certificates_pem`](crate::ClientBuilder::root_certificates_pem)
+    /// does for a client: for a TLS-inspecting proxy or a private STS
+    /// gateway whose CA is the one that matters. Default: the bundled
+    /// roots. Needs the `rustls` or `native-tls` feature.
+    ///
+    /// To trust both, pass the bundle together with your CA: `ureq` offers
+    /// no way to add roots to its bundled set.
+    pub fn root_certificates_pem(
+        mut self,
+        pem: impl Into<Vec<u8>>,
+    ) -> WebIdentityCredentialsBuilder {
+        self.settings.tls.root_certificates_pem = Some(pem.into());
+        self
+    }
+
     /// How long to wait for a connection to STS. Default: 5 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> WebIdentityCredentialsBuilder {
         self.settings.connect_timeout = timeout;
@@ -289,8 +309,8 @@ impl WebIdentityCredentialsBuilder {
         self
     }
 
-    /// Checks the settings, chooses the proxy, and builds the provider.
-    /// Nothing is read or requested until the first call.
+    /// Checks the settings, chooses the proxy, sets up TLS, and builds the
+    /// provider. Nothing is read or requested until the first call.
     ///
     /// # Errors
     ///
@@ -301,7 +321,8 @@ impl WebIdentityCredentialsBuilder {
     /// `[\w+=,.@-]`; `DurationSeconds` outside 1..=43200; `token_file`
     /// empty; `endpoint` not an `https` URL without a path (or `http` to a
     /// loopback host); `proxy` when the proxy, set or from the environment,
-    /// is not a usable URL.
+    /// is not a usable URL; `root_certificates_pem` when it holds no
+    /// certificate or holds a private key, or when the build has no TLS.
     pub fn build(self) -> Result<WebIdentityCredentials, Error> {
         sts::check_region(&self.role.region)?;
         if self.role.provider_id.is_empty() || self.role.provider_id.chars().any(char::is_control) {

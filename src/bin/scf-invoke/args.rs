@@ -66,7 +66,8 @@ Reliability and network:
                          HTTPS_PROXY, ALL_PROXY, minus NO_PROXY]
   --no-env-proxy         ignore the proxy environment variables
   --ca-cert FILE         trust these PEM root certificates instead of the
-                         bundled ones (a private gateway)
+                         bundled ones, for the call and for STS (a private
+                         gateway, a TLS-inspecting proxy)
   --insecure             do not verify the server's certificate: for local
                          testing only; a warning is printed
 
@@ -74,8 +75,9 @@ Credentials come from the default chain, in this order: the environment
 (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, or the
 names the SCF runtime sets); the profile file (TENCENTCLOUD_CREDENTIALS_FILE,
 ~/.tencentcloud/credentials, /etc/tencentcloud/credentials); the CVM instance
-role; TKE OIDC (TKE_* variables). TKE's calls to STS follow --proxy and
---no-env-proxy; the CVM metadata service is always asked directly.
+role; TKE OIDC (TKE_* variables). TKE's calls to STS follow --proxy,
+--no-env-proxy and --ca-cert; the CVM metadata service is always asked
+directly.
 
 Exit status: 0 success, 1 the function failed, 2 usage error or invalid input
 (nothing sent), 3 service error, 4 transport failure or timeout.

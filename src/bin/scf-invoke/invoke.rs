@@ -110,9 +110,17 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
             .map_err(|_| "no region: give --region or set TENCENTCLOUD_REGION".to_owned())?,
     };
 
+    // Read once, for the call and for STS alike.
+    let ca_pem = match &args.network.ca_cert {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut builder = Client::builder()
         .region(region)
-        .credentials(default_chain(&args.network)?);
+        .credentials(default_chain(&args.network, ca_pem.as_deref())?);
     if let Some(endpoint) = &args.endpoint {
         builder = builder.endpoint(endpoint);
     }
@@ -125,7 +133,7 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
     builder = builder
         .timeout(timeout)
         .response_timeout(timeout.max(DEFAULT_TIMEOUT));
-    builder = with_network_options(builder, &args.network)?;
+    builder = with_network_options(builder, &args.network, ca_pem);
     let client = builder.build().map_err(|e| e.to_string())?;
     Ok((client, event, routing_key))
 }
@@ -135,10 +143,13 @@ fn prepare(args: &InvokeArgs) -> Result<Prepared, String> {
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(330);
 
 /// The default chain, its calls to STS (for TKE) going through the proxy
-/// the call goes through, so that --proxy and --no-env-proxy mean the same
-/// for both.
-fn default_chain(network: &NetworkArgs) -> Result<DefaultChain, String> {
+/// the call goes through and trusting the same roots, so that --proxy,
+/// --no-env-proxy and --ca-cert mean the same for both.
+fn default_chain(network: &NetworkArgs, ca_pem: Option<&[u8]>) -> Result<DefaultChain, String> {
     let mut chain = DefaultChain::builder();
+    if let Some(pem) = ca_pem {
+        chain = chain.sts_root_certificates_pem(pem);
+    }
     if let Some(proxy) = &network.proxy {
         chain = chain.sts_proxy(proxy);
     }
@@ -151,7 +162,8 @@ fn default_chain(network: &NetworkArgs) -> Result<DefaultChain, String> {
 fn with_network_options(
     mut builder: ClientBuilder,
     network: &NetworkArgs,
-) -> Result<ClientBuilder, String> {
+    ca_pem: Option<Vec<u8>>,
+) -> ClientBuilder {
     let mut policy = RetryPolicy::default();
     if let Some(attempts) = network.retries {
         policy = policy.max_attempts(attempts);
@@ -169,16 +181,14 @@ fn with_network_options(
     if network.no_env_proxy {
         builder = builder.proxy_from_env(false);
     }
-    if let Some(path) = &network.ca_cert {
-        let pem = std::fs::read(path)
-            .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
+    if let Some(pem) = ca_pem {
         builder = builder.root_certificates_pem(pem);
     }
     if network.insecure {
         eprintln!("scf-invoke: warning: --insecure: the server's certificate is not verified");
         builder = builder.danger_accept_invalid_certs(true);
     }
-    Ok(builder)
+    builder
 }
 
 fn report(args: &InvokeArgs, output: &InvokeOutput) -> u8 {
