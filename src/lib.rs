@@ -120,16 +120,21 @@
 //! work; a password in the proxy URL never appears in logs or errors.
 //! The credential providers that call STS choose their own proxy by the
 //! same rules when they are built (see
-//! [`AssumeRoleCredentialsBuilder::proxy`](credentials::AssumeRoleCredentialsBuilder::proxy)
-//! and [`DefaultChainBuilder::sts_proxy`](credentials::DefaultChainBuilder::sts_proxy));
-//! the CVM metadata service is always reached directly.
-//! A private gateway's CA is trusted with
-//! [`ClientBuilder::root_certificates_pem`], and by the STS providers,
-//! which need it given separately behind a TLS-inspecting proxy, with
-//! [`AssumeRoleCredentialsBuilder::root_certificates_pem`](credentials::AssumeRoleCredentialsBuilder::root_certificates_pem)
-//! and [`DefaultChainBuilder::sts_root_certificates_pem`](credentials::DefaultChainBuilder::sts_root_certificates_pem);
+//! [`AssumeRoleCredentialsBuilder::proxy`][assume-proxy] and
+//! [`DefaultChainBuilder::sts_proxy`][chain-proxy]); the CVM metadata
+//! service is always reached directly. A private gateway's CA is trusted
+//! with [`ClientBuilder::root_certificates_pem`], and by the STS
+//! providers, which need it given separately behind a TLS-inspecting
+//! proxy, with
+//! [`AssumeRoleCredentialsBuilder::root_certificates_pem`][assume-roots]
+//! and [`DefaultChainBuilder::sts_root_certificates_pem`][chain-roots];
 //! [`ClientBuilder::danger_accept_invalid_certs`] is for local tests only
 //! and says so in a warning each time a client is built.
+//!
+//! [assume-proxy]: credentials::AssumeRoleCredentialsBuilder::proxy
+//! [chain-proxy]: credentials::DefaultChainBuilder::sts_proxy
+//! [assume-roots]: credentials::AssumeRoleCredentialsBuilder::root_certificates_pem
+//! [chain-roots]: credentials::DefaultChainBuilder::sts_root_certificates_pem
 //!
 //! # Logging
 //!
