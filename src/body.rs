@@ -153,48 +153,70 @@ impl<'a> BodyJson<'a> {
 
 /// A body ready to be signed and sent, as many times as the retries need.
 #[derive(Debug)]
-pub(crate) enum Prepared<'a> {
+pub(crate) struct Prepared<'a> {
+    held: Held<'a>,
+    /// The body's SHA-256, taken once for all the attempts; `None` when the
+    /// signature leaves the body out (`X-TC-Content-SHA256:
+    /// UNSIGNED-PAYLOAD`), so that a large body is never read to hash it.
+    sha256: Option<[u8; 32]>,
+}
+
+/// How a [`Prepared`] body is kept.
+#[derive(Debug)]
+enum Held<'a> {
     /// Written out whole.
     Whole(Vec<u8>),
-    /// Hashed once; escaped anew each time it is sent.
-    Streamed {
-        body: BodyJson<'a>,
-        sha256: [u8; 32],
-    },
+    /// Escaped anew each time it is sent.
+    Streamed(BodyJson<'a>),
 }
 
 impl<'a> Prepared<'a> {
-    /// Writes out a small body; hashes a large one.
-    pub(crate) fn new(body: BodyJson<'a>) -> Prepared<'a> {
+    /// Writes out a small body, or keeps a large one to be streamed; hashes
+    /// it if the signature is to cover it.
+    pub(crate) fn new(body: BodyJson<'a>, signed: bool) -> Prepared<'a> {
         if body.len() <= STREAM_ABOVE {
-            Prepared::Whole(body.to_vec())
+            let bytes = body.to_vec();
+            let sha256 = signed.then(|| Sha256::digest(&bytes).into());
+            Prepared {
+                held: Held::Whole(bytes),
+                sha256,
+            }
         } else {
-            let sha256 = body.sha256();
-            Prepared::Streamed { body, sha256 }
+            let sha256 = signed.then(|| body.sha256());
+            Prepared {
+                held: Held::Streamed(body),
+                sha256,
+            }
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        match self {
-            Prepared::Whole(bytes) => bytes.len(),
-            Prepared::Streamed { body, .. } => body.len(),
+        match &self.held {
+            Held::Whole(bytes) => bytes.len(),
+            Held::Streamed(body) => body.len(),
         }
     }
 
-    /// What the signer hashes, or the hash itself.
+    /// What the signature covers of the body.
     pub(crate) fn payload(&self) -> Payload<'_> {
-        match self {
-            Prepared::Whole(bytes) => Payload::Bytes(bytes),
-            Prepared::Streamed { sha256, .. } => Payload::Sha256(*sha256),
+        match self.sha256 {
+            Some(sha256) => Payload::Sha256(sha256),
+            None => Payload::Unsigned,
         }
     }
 
     /// The body to be read out, once per attempt.
     pub(crate) fn source(&self) -> Source<'_> {
-        match self {
-            Prepared::Whole(bytes) => Source::Bytes(bytes),
-            Prepared::Streamed { body, .. } => Source::Reader(body.reader(PIECE)),
+        match &self.held {
+            Held::Whole(bytes) => Source::Bytes(bytes),
+            Held::Streamed(body) => Source::Reader(body.reader(PIECE)),
         }
+    }
+
+    /// Whether the body is escaped as it is sent rather than held.
+    #[cfg(test)]
+    pub(crate) fn is_streamed(&self) -> bool {
+        matches!(self.held, Held::Streamed(_))
     }
 }
 
@@ -558,28 +580,46 @@ mod tests {
     #[test]
     fn only_large_bodies_are_streamed() {
         let small = "x".repeat(STREAM_ABOVE / 2);
-        assert!(matches!(
-            Prepared::new(body(Some(&small))),
-            Prepared::Whole(_)
-        ));
+        let prepared = Prepared::new(body(Some(&small)), true);
+        assert!(!prepared.is_streamed());
+        let whole = body(Some(&small)).to_vec();
+        let Source::Bytes(bytes) = prepared.source() else {
+            panic!("a small body is held");
+        };
+        assert_eq!(bytes, whole);
+        assert_eq!(
+            prepared.payload(),
+            Payload::Sha256(Sha256::digest(&whole).into())
+        );
 
         let large = "\"".repeat(STREAM_ABOVE);
-        let prepared = Prepared::new(body(Some(&large)));
-        let Prepared::Streamed {
-            body: streamed,
-            sha256,
-        } = &prepared
-        else {
-            panic!("a body over the threshold is streamed");
-        };
-        let whole = streamed.to_vec();
+        let prepared = Prepared::new(body(Some(&large)), true);
+        assert!(prepared.is_streamed());
+        let whole = body(Some(&large)).to_vec();
         assert_eq!(prepared.len(), whole.len());
-        let expected: [u8; 32] = Sha256::digest(&whole).into();
-        assert_eq!(*sha256, expected);
-        assert_eq!(prepared.payload(), Payload::Sha256(expected));
+        assert_eq!(
+            prepared.payload(),
+            Payload::Sha256(Sha256::digest(&whole).into())
+        );
         let Source::Reader(reader) = prepared.source() else {
             panic!("a streamed body is read");
         };
         assert_eq!(read_all(reader, 64 * 1024), whole);
+    }
+
+    #[test]
+    fn an_unsigned_body_is_sent_the_same_and_signed_as_unsigned() {
+        for len in [10, STREAM_ABOVE + 1] {
+            let text = "\"".repeat(len);
+            let signed = Prepared::new(body(Some(&text)), true);
+            let unsigned = Prepared::new(body(Some(&text)), false);
+            assert_eq!(unsigned.payload(), Payload::Unsigned, "{len}");
+            assert_eq!(unsigned.is_streamed(), signed.is_streamed(), "{len}");
+            assert_eq!(unsigned.len(), signed.len(), "{len}");
+            let (mut sent, mut expected) = (Vec::new(), Vec::new());
+            unsigned.source().read_to_end(&mut sent).unwrap();
+            signed.source().read_to_end(&mut expected).unwrap();
+            assert_eq!(sent, expected, "{len}");
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::rate_limit::RateLimiter;
 use crate::request::{InvokeFunctionRequest, InvokeRequest, PayloadLimits};
 use crate::response::{self, InvokeOutput};
 use crate::retry::{self, Jitter, RetryPolicy};
-use crate::signer::{self, SigningParams};
+use crate::signer::{self, Payload, SigningParams, UNSIGNED_PAYLOAD};
 use crate::tls::TlsOptions;
 use crate::transport;
 use crate::{Error, InvocationType};
@@ -105,6 +105,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     limits: PayloadLimits,
     max_response_bytes: Option<u64>,
+    unsigned_payload: bool,
     retry: RetryPolicy,
     rate_limit: Option<f64>,
     clock_offset: i64,
@@ -251,6 +252,28 @@ impl ClientBuilder {
     /// log).
     pub fn max_response_bytes(mut self, bytes: u64) -> ClientBuilder {
         self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// Leaves the body out of each request's signature, sending
+    /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` in its place, as the
+    /// official SDKs' `UnsignedPayload` option does. Default: false, the
+    /// signature covers the body.
+    ///
+    /// It saves reading the body to hash it: an event over 64 KiB is then
+    /// escaped only as it is sent, once per attempt, where a signed one is
+    /// also escaped and hashed before the first. On loopback that made a
+    /// call with a 6 MB event about a fifth shorter; for a small event it
+    /// makes no measurable difference.
+    ///
+    /// The price is that the signature no longer proves the body
+    /// unchanged; it still proves who signed the request and when. Only
+    /// TLS then keeps the event from being altered on the way: do not
+    /// combine this with plain HTTP
+    /// ([`allow_insecure_http`](ClientBuilder::allow_insecure_http))
+    /// across a network you do not control.
+    pub fn unsigned_payload(mut self, unsigned: bool) -> ClientBuilder {
+        self.unsigned_payload = unsigned;
         self
     }
 
@@ -456,6 +479,7 @@ impl ClientBuilder {
                 request_client,
                 limits: self.limits,
                 max_response_bytes: self.max_response_bytes.unwrap_or(16 * 1024 * 1024),
+                unsigned_payload: self.unsigned_payload,
                 timeouts: self.timeouts,
                 retry: self.retry,
                 rate_limiter,
@@ -502,6 +526,7 @@ struct Inner {
     request_client: String,
     limits: PayloadLimits,
     max_response_bytes: u64,
+    unsigned_payload: bool,
     timeouts: Timeouts,
     retry: RetryPolicy,
     rate_limiter: Option<RateLimiter>,
@@ -541,6 +566,7 @@ impl fmt::Debug for Client {
             .field("language", &inner.language)
             .field("request_client", &inner.request_client)
             .field("limits", &inner.limits)
+            .field("unsigned_payload", &inner.unsigned_payload)
             .field("timeouts", &inner.timeouts)
             .field("retry", &inner.retry)
             .field(
@@ -602,7 +628,7 @@ impl Client {
     pub fn invoke(&self, request: &InvokeRequest) -> Result<InvokeOutput, Error> {
         request.validate(&self.inner.limits)?;
         let mode = request.effective_invocation_type();
-        let body = Prepared::new(request.body());
+        let body = Prepared::new(request.body(), !self.inner.unsigned_payload);
         self.send("Invoke", request.function_name(), mode, &body)
     }
 
@@ -614,7 +640,7 @@ impl Client {
     pub fn invoke_function(&self, request: &InvokeFunctionRequest) -> Result<InvokeOutput, Error> {
         request.validate(&self.inner.limits)?;
         let mode = InvocationType::RequestResponse;
-        let body = Prepared::new(request.body());
+        let body = Prepared::new(request.body(), !self.inner.unsigned_payload);
         self.send("InvokeFunction", request.function_name(), mode, &body)
     }
 
@@ -756,6 +782,9 @@ impl Client {
             ("X-TC-Region", &inner.region),
             ("X-TC-RequestClient", &inner.request_client),
         ];
+        if matches!(body.payload(), Payload::Unsigned) {
+            headers.push(("X-TC-Content-SHA256", UNSIGNED_PAYLOAD));
+        }
         if let Some(token) = credentials.token() {
             headers.push(("X-TC-Token", token));
         }

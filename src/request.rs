@@ -498,10 +498,10 @@ mod tests {
         let invoke = InvokeRequest::new("hello").event_json(event.clone());
         let function = InvokeFunctionRequest::new("hello").event_json(event);
         for body in [invoke.body(), function.body()] {
-            assert!(matches!(Prepared::new(body), Prepared::Streamed { .. }));
+            assert!(Prepared::new(body, true).is_streamed());
         }
         let small = InvokeFunctionRequest::new("hello").event_json("{}");
-        assert!(matches!(Prepared::new(small.body()), Prepared::Whole(_)));
+        assert!(!Prepared::new(small.body(), true).is_streamed());
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn every_invoke_field_and_header_reaches_the_wire_signed() {
     assert_eq!(r.header("x-tc-region"), Some("ap-shanghai"));
     assert_eq!(r.header("x-tc-token"), Some(TOKEN));
     assert_eq!(r.header("x-tc-language"), Some("en-US"));
+    assert_eq!(r.header("x-tc-content-sha256"), None, "the body is signed");
     let tag = r.header("x-tc-requestclient").unwrap();
     assert_eq!(
         tag,
@@ -305,6 +306,42 @@ fn a_large_event_of_invoke_function_reaches_the_server_signed() {
     assert!(r.signature_valid, "signature did not verify");
     let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["Event"].as_str(), Some(event.as_str()));
+}
+
+#[test]
+fn an_unsigned_payload_is_declared_and_sent_whole_by_both_actions() {
+    let large = large_awkward_event();
+    let events = [r#"{"small":"\"quoted\""}"#.to_owned(), large];
+    let server = TestServer::start(vec![Reply::Json(success_body("", "r")); 4]);
+    let client = client_for(&server).unsigned_payload(true).build().unwrap();
+    for event in &events {
+        let invoke = InvokeRequest::new("hello").event_json(event.clone());
+        client.invoke(&invoke).unwrap();
+        let function = InvokeFunctionRequest::new("hello").event_json(event.clone());
+        client.invoke_function(&function).unwrap();
+    }
+
+    let received = server.finish();
+    assert_eq!(received.len(), 4);
+    for (r, (event, field)) in received.iter().zip(
+        events
+            .iter()
+            .flat_map(|event| [(event, "ClientContext"), (event, "Event")]),
+    ) {
+        // The test server re-derives the signature over the literal
+        // UNSIGNED-PAYLOAD only when the header says so.
+        assert_eq!(r.header("x-tc-content-sha256"), Some("UNSIGNED-PAYLOAD"));
+        assert!(r.signature_valid, "signature did not verify");
+        assert_eq!(
+            r.header("content-length").unwrap(),
+            r.body.len().to_string()
+        );
+        assert_eq!(r.json()[field].as_str(), Some(event.as_str()));
+    }
+    assert!(
+        received[2].body.len() > 64 * 1024,
+        "the large event is streamed"
+    );
 }
 
 #[test]
