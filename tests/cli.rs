@@ -152,6 +152,7 @@ fn every_option_reaches_the_request() {
             "InvokeFunction",
             "--payload",
             "{}",
+            "--unsigned-payload",
             "--endpoint",
             &server.url,
         ],
@@ -172,8 +173,14 @@ fn every_option_reaches_the_request() {
             "RoutingKey": "{\"v\":\"2\"}",
         })
     );
+    assert_eq!(first.header("x-tc-content-sha256"), None);
     assert_eq!(received[1].header("x-tc-action"), Some("InvokeFunction"));
     assert_eq!(received[1].json()["Event"], "{}");
+    assert_eq!(
+        received[1].header("x-tc-content-sha256"),
+        Some("UNSIGNED-PAYLOAD")
+    );
+    assert!(received.iter().all(|r| r.signature_valid));
 }
 
 #[test]

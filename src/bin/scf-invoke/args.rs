@@ -70,6 +70,9 @@ Reliability and network:
                          gateway, a TLS-inspecting proxy)
   --insecure             do not verify the server's certificate: for local
                          testing only; a warning is printed
+  --unsigned-payload     leave the event out of the signature (X-TC-Content-SHA256:
+                         UNSIGNED-PAYLOAD), which saves hashing a large one;
+                         only TLS then keeps the event from being changed
 
 Credentials come from the default chain, in this order: the environment
 (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_TOKEN, or the
@@ -165,6 +168,7 @@ pub(crate) struct NetworkArgs {
     pub(crate) no_env_proxy: bool,
     pub(crate) ca_cert: Option<PathBuf>,
     pub(crate) insecure: bool,
+    pub(crate) unsigned_payload: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -333,6 +337,7 @@ fn parse_invoke(parser: &mut lexopt::Parser) -> Result<Command, UsageError> {
             Long("no-env-proxy") => args.network.no_env_proxy = true,
             Long("ca-cert") => args.network.ca_cert = Some(parser.value().map_err(usage)?.into()),
             Long("insecure") => args.network.insecure = true,
+            Long("unsigned-payload") => args.network.unsigned_payload = true,
             Short('v') | Long("verbose") => args.verbosity = args.verbosity.saturating_add(1),
             Value(value) if function.is_none() => {
                 function = Some(value.into_string().map_err(|v| {
@@ -486,6 +491,7 @@ mod tests {
             "--timeout",
             "2.5",
             "--json",
+            "--unsigned-payload",
             "-vv",
         ])
         .unwrap() else {
@@ -495,6 +501,7 @@ mod tests {
         assert_eq!(args.payload, PayloadSource::Inline("{}".into()));
         assert_eq!(args.region.as_deref(), Some("ap-shanghai"));
         assert!(args.asynchronous && args.log && args.json);
+        assert!(args.network.unsigned_payload);
         assert_eq!(args.timeout, Some(Duration::from_millis(2500)));
         assert_eq!(args.verbosity, 2);
     }

@@ -188,6 +188,9 @@ fn with_network_options(
         eprintln!("scf-invoke: warning: --insecure: the server's certificate is not verified");
         builder = builder.danger_accept_invalid_certs(true);
     }
+    if network.unsigned_payload {
+        builder = builder.unsigned_payload(true);
+    }
     builder
 }
 
